@@ -22,7 +22,11 @@ def load_config(path: str, defaults: dict | None = None) -> Config:
     url = os.environ.get("INVENTORY_DATABASE_URL", values.get("database_url", ""))
     if not url:
         raise ValueError(f"{path}: database_url is not set")
-    return Config(database_url=url, cache_size=int(values.get("cache_size", 128)), tags=values.get("tags", []))
+    return Config(
+        database_url=url,
+        cache_size=int(values.get("cache_size", 128)),
+        tags=values.get("tags", []),
+    )
 
 
 def merge_tags(first: list[str], second: list[str]) -> list[str]:
