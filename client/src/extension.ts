@@ -1,0 +1,77 @@
+import * as vscode from "vscode";
+import {
+  LanguageClient,
+  State,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+import { DidChangeTrustNotification, StatusChangedNotification, type InitializationOptions } from "../../common/src/protocol";
+import { EDITOR_LANGUAGES } from "../../common/src/settings";
+import { registerCommands } from "./commands";
+import { StatusBar } from "./statusBar";
+
+let client: LanguageClient | undefined;
+
+/**
+ * The CodeAdapt extension: starts the language server (dist/server.js over IPC), registers the
+ * commands, and shows state in the status bar. All work happens in the server.
+ */
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel("CodeAdapt", { log: true });
+  context.subscriptions.push(output);
+  const statusBar = new StatusBar();
+  context.subscriptions.push(statusBar);
+
+  const serverModule = context.asAbsolutePath("dist/server.js");
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.ipc },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ["--nolazy", "--inspect=6019"] } },
+  };
+  const initializationOptions: InitializationOptions = {
+    workspaceTrusted: vscode.workspace.isTrusted,
+    extensionVersion: String(context.extension.packageJSON.version ?? "unknown"),
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: EDITOR_LANGUAGES.flatMap((language) => [
+      { scheme: "file", language },
+      { scheme: "untitled", language },
+    ]),
+    outputChannel: output,
+    initializationOptions,
+  };
+
+  client = new LanguageClient("codeadapt", "CodeAdapt", serverOptions, clientOptions);
+  const current = client;
+  context.subscriptions.push(
+    current.onDidChangeState((event) => {
+      statusBar.setServerState(event.newState === State.Running ? "running" : event.newState === State.Starting ? "starting" : "stopped");
+      if (event.newState === State.Stopped) output.warn("CodeAdapt server stopped.");
+    }),
+  );
+  context.subscriptions.push(current.onNotification(StatusChangedNotification, (status) => statusBar.setStatus(status)));
+
+  // Trust is granted at most once per session; tell the server so it may mine the workspace.
+  context.subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      if (current.isRunning()) void current.sendNotification(DidChangeTrustNotification, { trusted: true });
+    }),
+  );
+
+  registerCommands(context, () => client, output, statusBar);
+
+  statusBar.setServerState("starting");
+  try {
+    await current.start();
+  } catch (error) {
+    statusBar.setServerState("stopped");
+    output.error(`CodeAdapt server failed to start: ${error}`);
+    void vscode.window.showErrorMessage(`CodeAdapt: the language server failed to start (${error}). See the CodeAdapt output.`);
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  const stopping = client;
+  client = undefined;
+  if (stopping) await stopping.stop();
+}

@@ -1,0 +1,199 @@
+import type { Tree } from "web-tree-sitter";
+import { TextDocument, type TextDocumentContentChangeEvent } from "vscode-languageserver-textdocument";
+import { languageFromEditorId, languageFromPath, type LanguageId } from "../parsing/languages";
+import { parseText } from "../parsing/parser";
+import { editFor } from "../parsing/positions";
+import { classifyContent, type ContentKind } from "./binary";
+import type { ParserPool } from "./parserPool";
+
+/** Documents larger than this are not parsed at all (hover says so instead of freezing). */
+export const MAX_PARSE_CHARS = 24 * 1024 * 1024;
+
+/** After an edit the tree is re-parsed at the first request, or after this quiet period. */
+export const REPARSE_DELAY_MS = 150;
+
+interface Entry {
+  uri: string;
+  editorLanguage: string;
+  language?: LanguageId;
+  /** "unchecked" after an edit that may have brought NUL or undecodable characters. */
+  content: ContentKind | "unchecked";
+  tree?: Tree;
+  /** The tree has edits applied (tree.edit) but was not re-parsed yet. */
+  stale: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+/** Why a document has no tree; each case gets its own hover text or error. */
+export type TreeUnavailable =
+  | { reason: "unsupported"; editorLanguage: string }
+  | { reason: "grammar-failed"; language: LanguageId; error: string }
+  | { reason: "content"; content: Exclude<ContentKind, "text"> }
+  | { reason: "too-large"; chars: number }
+  | { reason: "not-open" };
+
+export type TreeLookup = { tree: Tree; language: LanguageId } | TreeUnavailable;
+
+export interface TreeStats {
+  fullParses: number;
+  incrementalParses: number;
+}
+
+/**
+ * The tree-sitter tree of every open document, kept in step with the text: each LSP change
+ * is applied to the old tree with `tree.edit` (positions converted by parsing/positions.ts),
+ * and the tree is re-parsed incrementally from the edited old tree, which is then deleted.
+ * Re-parsing is coalesced: a burst of keystrokes costs one parse, done when a request needs
+ * the tree or after {@link REPARSE_DELAY_MS} of quiet.
+ */
+export class DocumentTrees {
+  private readonly entries = new Map<string, Entry>();
+  readonly stats: TreeStats = { fullParses: 0, incrementalParses: 0 };
+
+  constructor(
+    private readonly parsers: ParserPool,
+    private readonly getDocument: (uri: string) => TextDocument | undefined,
+    private readonly reparseDelayMs = REPARSE_DELAY_MS,
+    private readonly maxParseChars = MAX_PARSE_CHARS,
+  ) {}
+
+  /**
+   * Applies LSP content changes to `document` (in order, as LSP requires), editing the tree
+   * before each change moves the text on. Used as TextDocuments' `update`.
+   */
+  update(document: TextDocument, changes: TextDocumentContentChangeEvent[], version: number): TextDocument {
+    for (const change of changes) {
+      if ("range" in change) {
+        const start = document.offsetAt(change.range.start);
+        const end = Math.max(start, document.offsetAt(change.range.end));
+        this.edit(document.uri, document.getText(), start, end, change.text);
+      } else {
+        this.replaced(document.uri);
+      }
+      TextDocument.update(document, [change], version);
+    }
+    return document;
+  }
+
+  open(document: TextDocument): void {
+    this.close(document.uri);
+    const text = document.getText();
+    this.entries.set(document.uri, {
+      uri: document.uri,
+      editorLanguage: document.languageId,
+      language: languageFromEditorId(document.languageId) ?? languageFromPath(document.uri),
+      content: classifyContent(text),
+      stale: true,
+    });
+    this.scheduleReparse(document.uri);
+  }
+
+  /** Text `before[start, oldEnd)` is about to become `inserted`. Call once per change, in order. */
+  edit(uri: string, before: string, start: number, oldEnd: number, inserted: string): void {
+    const entry = this.entries.get(uri);
+    if (!entry) return;
+    if (entry.tree) entry.tree.edit(editFor(before, start, oldEnd, inserted));
+    if (entry.content !== "text" || inserted.includes("\u0000") || inserted.includes("\uFFFD")) entry.content = "unchecked";
+    entry.stale = true;
+    this.scheduleReparse(uri);
+  }
+
+  /** The whole text was replaced (full-sync change): the old tree says nothing about the new text. */
+  replaced(uri: string): void {
+    const entry = this.entries.get(uri);
+    if (!entry) return;
+    this.dropTree(entry);
+    entry.content = "unchecked";
+    entry.stale = true;
+    this.scheduleReparse(uri);
+  }
+
+  /** The up-to-date tree of an open document, parsing now if edits are pending. */
+  lookup(uri: string): TreeLookup {
+    const entry = this.entries.get(uri);
+    const document = this.getDocument(uri);
+    if (!entry || !document) return { reason: "not-open" };
+    if (!entry.language) return { reason: "unsupported", editorLanguage: entry.editorLanguage };
+    const parser = this.parsers.get(entry.language);
+    if (!parser) {
+      const error = this.parsers.failed.get(entry.language) ?? "grammar not loaded yet";
+      return { reason: "grammar-failed", language: entry.language, error };
+    }
+    const text = document.getText();
+    if (entry.content === "unchecked") entry.content = classifyContent(text);
+    if (entry.content !== "text") {
+      this.dropTree(entry);
+      return { reason: "content", content: entry.content };
+    }
+    if (text.length > this.maxParseChars) {
+      this.dropTree(entry);
+      return { reason: "too-large", chars: text.length };
+    }
+    if (entry.stale || !entry.tree) {
+      const old = entry.tree;
+      entry.tree = parseText(parser, text, old);
+      if (old) {
+        old.delete();
+        this.stats.incrementalParses++;
+      } else {
+        this.stats.fullParses++;
+      }
+      entry.stale = false;
+    }
+    if (entry.timer) {
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
+    }
+    return { tree: entry.tree, language: entry.language };
+  }
+
+  has(uri: string): boolean {
+    return this.entries.has(uri);
+  }
+
+  close(uri: string): void {
+    const entry = this.entries.get(uri);
+    if (!entry) return;
+    if (entry.timer) clearTimeout(entry.timer);
+    this.dropTree(entry);
+    this.entries.delete(uri);
+  }
+
+  /** Number of documents and live trees, for status and the soak test. */
+  counts(): { documents: number; trees: number } {
+    let trees = 0;
+    for (const entry of this.entries.values()) if (entry.tree) trees++;
+    return { documents: this.entries.size, trees };
+  }
+
+  dispose(): void {
+    for (const uri of [...this.entries.keys()]) this.close(uri);
+  }
+
+  private dropTree(entry: Entry): void {
+    entry.tree?.delete();
+    entry.tree = undefined;
+  }
+
+  private scheduleReparse(uri: string): void {
+    if (this.reparseDelayMs < 0) return;
+    const entry = this.entries.get(uri);
+    if (!entry || !entry.language) return;
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      if (this.entries.get(uri) !== entry || !entry.stale) return;
+      // Background parse: failures surface at the next lookup, never as a crash here.
+      this.parsers.ready.then(() => {
+        if (this.entries.get(uri) === entry && entry.stale) {
+          try {
+            this.lookup(uri);
+          } catch {
+            /* reported by the next request */
+          }
+        }
+      });
+    }, this.reparseDelayMs);
+    entry.timer.unref?.();
+  }
+}

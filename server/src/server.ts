@@ -1,0 +1,189 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  DidChangeConfigurationNotification,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+  type InitializeResult,
+} from "vscode-languageserver";
+import { TextDocument } from "vscode-languageserver-textdocument";
+import {
+  DidChangeTrustNotification,
+  PROTOCOL_VERSION,
+  StatusChangedNotification,
+  type InitializationOptions,
+  type StatusResult,
+} from "../../common/src/protocol";
+import { DEFAULT_SETTINGS, isLanguageEnabled, normalizeSettings, type CodeAdaptSettings } from "../../common/src/settings";
+import { DocumentTrees } from "./documents/documentTrees";
+import { ParserPool } from "./documents/parserPool";
+import { hoverAt } from "./hover/hover";
+import { checkModel, findExtensionRoot, resolveModelDir } from "./model/modelManifest";
+import { registerCustomMethods } from "./requests/customMethods";
+
+export interface ServerHandle {
+  trees: DocumentTrees;
+  parsers: ParserPool;
+}
+
+export function serverVersion(): string {
+  const root = findExtensionRoot();
+  if (!root) return "unknown";
+  try {
+    return JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * The CodeAdapt language server on an already-created connection: documents with incremental
+ * sync and their tree-sitter trees, hover, and the codeadapt/* methods. Nothing here blocks
+ * start-up: grammars load in the background and requests wait for them.
+ */
+export function startServer(connection: Connection): ServerHandle {
+  const parsers = new ParserPool();
+  // Incremental sync: each change edits the old tree before the text moves on (see DocumentTrees).
+  let trees: DocumentTrees;
+  const documents = new TextDocuments<TextDocument>({
+    create(uri, languageId, version, content) {
+      const document = TextDocument.create(uri, languageId, version, content);
+      trees.open(document);
+      return document;
+    },
+    update: (document, changes, version) => trees.update(document, changes, version),
+  });
+  trees = new DocumentTrees(parsers, (uri) => documents.get(uri));
+  documents.onDidClose((event) => trees.close(event.document.uri));
+
+  let trusted = false;
+  let hasConfigurationCapability = false;
+  let settingsCache: Promise<CodeAdaptSettings> | undefined;
+
+  const settings = (): Promise<CodeAdaptSettings> => {
+    if (!hasConfigurationCapability) return Promise.resolve(DEFAULT_SETTINGS);
+    settingsCache ??= connection.workspace
+      .getConfiguration({ section: "codeadapt" })
+      .then(normalizeSettings, (error) => {
+        connection.console.warn(`CodeAdapt: could not read settings (${error}); using defaults`);
+        settingsCache = undefined;
+        return DEFAULT_SETTINGS;
+      });
+    return settingsCache;
+  };
+
+  const extensionRoot = findExtensionRoot() ?? process.cwd();
+  const modelStatus = async (current: CodeAdaptSettings) => checkModel(resolveModelDir(current.modelPath, extensionRoot));
+
+  const status = async (): Promise<StatusResult> => {
+    await parsers.ready;
+    const current = await settings();
+    const model = await modelStatus(current);
+    return {
+      protocolVersion: PROTOCOL_VERSION,
+      serverVersion: serverVersion(),
+      grammars: {
+        loaded: parsers.loaded(),
+        failed: [...parsers.failed].map(([language, error]) => ({ language, error })),
+        folder: parsers.folder,
+      },
+      model,
+      device: model.loaded ? "cpu" : `none (${model.state === "present" ? "no inference runtime yet" : "no model"})`,
+      executionProviders: current.executionProviders,
+      workspaceTrusted: trusted,
+      workspaceAdapter: { state: "none" },
+      openDocuments: documents.keys().length,
+      rss: process.memoryUsage.rss(),
+    };
+  };
+
+  const publishStatus = () => {
+    status().then(
+      (result) => connection.sendNotification(StatusChangedNotification, result),
+      (error) => connection.console.error(`CodeAdapt: status failed: ${error}`),
+    );
+  };
+
+  /** Workspace adapter auto-build: background, trusted workspaces only, never at start-up's expense. */
+  const maybeAutoBuild = async () => {
+    const current = await settings();
+    if (!current.workspaceAdapter.autoBuild) return;
+    if (!trusted) {
+      connection.console.info("CodeAdapt: workspace adapter auto-build skipped: the workspace is not trusted.");
+      return;
+    }
+    const model = await modelStatus(current);
+    connection.console.info(
+      model.state === "missing" || model.state === "invalid"
+        ? `CodeAdapt: workspace adapter auto-build skipped: ${model.message}`
+        : "CodeAdapt: workspace adapter auto-build skipped: this server has no inference runtime yet.",
+    );
+  };
+
+  connection.onInitialize((params): InitializeResult => {
+    const options = (params.initializationOptions ?? {}) as Partial<InitializationOptions>;
+    trusted = options.workspaceTrusted === true;
+    hasConfigurationCapability = params.capabilities.workspace?.configuration === true;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        hoverProvider: true,
+      },
+      serverInfo: { name: "codeadapt-server", version: serverVersion() },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (hasConfigurationCapability) {
+      connection.client.register(DidChangeConfigurationNotification.type, { section: "codeadapt" }).catch(() => undefined);
+    }
+    publishStatus();
+    // Low priority: after start-up settles, and only if the user asked for it.
+    setTimeout(() => void maybeAutoBuild().catch((error) => connection.console.error(`CodeAdapt: auto-build: ${error}`)), 2000).unref();
+  });
+
+  connection.onDidChangeConfiguration(() => {
+    settingsCache = undefined;
+    publishStatus();
+  });
+
+  connection.onNotification(DidChangeTrustNotification, (params) => {
+    trusted = params.trusted === true;
+    publishStatus();
+    void maybeAutoBuild().catch((error) => connection.console.error(`CodeAdapt: auto-build: ${error}`));
+  });
+
+  connection.onHover(async (params, token) => {
+    await parsers.ready;
+    const current = await settings();
+    // The document may have closed or changed language while we waited.
+    const document = documents.get(params.textDocument.uri);
+    if (!document || token.isCancellationRequested) return null;
+    if (!isLanguageEnabled(current, document.languageId)) return null;
+    try {
+      return hoverAt(trees, document, params.position);
+    } catch (error) {
+      connection.console.error(`CodeAdapt: hover failed on ${document.uri}: ${(error as Error).stack ?? error}`);
+      return null;
+    }
+  });
+
+  registerCustomMethods(connection, {
+    documents,
+    trees,
+    settings,
+    model: modelStatus,
+    isTrusted: () => trusted,
+    status,
+  });
+
+  connection.onShutdown(() => {
+    trees.dispose();
+    parsers.dispose();
+  });
+
+  documents.listen(connection);
+  connection.listen();
+  return { trees, parsers };
+}
