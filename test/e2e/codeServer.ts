@@ -50,13 +50,35 @@ export function findVsix(): string | null {
 /** The packaged extension: the one `npm run package` produced, or built now with it if there is none. */
 export function ensureVsix(): string {
   const found = findVsix();
-  if (found) return found;
+  if (found) {
+    const newer = newestSource();
+    if (newer && newer.mtime > statSync(found).mtimeMs) {
+      console.log(`# warning: ${newer.path} is newer than ${found}; run \`npm run package\` (scripts/test does) to test the current code`);
+    }
+    return found;
+  }
   console.log("# no .vsix found: running `npm run package`");
   const r = spawnSync("npm", ["run", "package"], { stdio: "inherit", cwd: repoRoot });
   if (r.status !== 0) throw new Error(`npm run package failed (exit ${r.status})`);
   const built = findVsix();
   if (!built) throw new Error("npm run package succeeded but no codeadapt*.vsix was found in the repo root or dist/");
   return built;
+}
+
+/** The most recently modified source file of the extension (client, server, common, package.json). */
+function newestSource(): { path: string; mtime: number } | null {
+  let best: { path: string; mtime: number } | null = null;
+  const visit = (path: string) => {
+    if (!existsSync(path)) return;
+    const st = statSync(path);
+    if (st.isDirectory()) {
+      for (const name of readdirSync(path)) if (name !== "node_modules") visit(join(path, name));
+    } else if (!best || st.mtimeMs > best.mtime) {
+      best = { path, mtime: st.mtimeMs };
+    }
+  };
+  for (const p of ["client/src", "server/src", "common/src", "package.json"]) visit(join(repoRoot, p));
+  return best;
 }
 
 export async function freePort(): Promise<number> {
