@@ -1,0 +1,76 @@
+import json
+import os
+import shutil
+
+import pytest
+import torch
+
+from train import CheckpointError, NonFiniteLoss, main, sha256_file
+
+
+def run(cfg, corpus, run_dir, mode="pretrain", *extra):
+    return main(["--config", cfg, "--mode", mode, "--data", corpus, "--run", str(run_dir), "--threads", "1", *extra])
+
+
+def losses(run_dir):
+    with open(os.path.join(run_dir, "log.jsonl")) as f:
+        return [e["loss"] for e in map(json.loads, f) if "loss" in e]
+
+
+def test_pretrain_learns_and_writes_files(base_run):
+    ls = losses(base_run)
+    assert ls[-1] < ls[0] - 0.5, ls
+    for name in ("ckpt.pt", "base.pt", "log.jsonl"):
+        assert os.path.exists(os.path.join(base_run, name))
+    base = torch.load(os.path.join(base_run, "base.pt"))
+    assert base["meta"]["final"] and base["meta"]["step"] == 16
+    assert not any(".lora_" in k or ".ner_" in k for k in base["model"])
+
+
+def test_resume_equals_uninterrupted(corpus, test_config, base_run, tmp_path):
+    run(test_config, corpus, tmp_path / "a", "pretrain", "--stop-at-step", "8")
+    run(test_config, corpus, tmp_path / "a", "pretrain", "--resume")
+    a = torch.load(tmp_path / "a" / "base.pt")["model"]
+    b = torch.load(os.path.join(base_run, "base.pt"))["model"]
+    assert all(torch.equal(a[k], b[k]) for k in b), "resumed run diverged from the uninterrupted one"
+
+
+def test_adapter_modes_never_rewrite_the_base(corpus, test_config, base_run, tmp_path):
+    base = os.path.join(base_run, "base.pt")
+    before = sha256_file(base)
+    res = run(test_config, corpus, tmp_path / "ner", "ttc", "--base", base)
+    ls = losses(tmp_path / "ner")
+    assert ls[-1] < ls[0] - 0.2, ls
+    ner = torch.load(tmp_path / "ner" / "ner.pt")
+    assert ner["kind"] == "ner" and ner["base_sha256"] == before
+    assert ner["state_dict"] and all(".ner_" in k or k.startswith("ttc_head") for k in ner["state_dict"])
+    run(test_config, corpus, tmp_path / "task", "task", "--base", base, "--ner", str(tmp_path / "ner" / "ner.pt"))
+    lora = torch.load(tmp_path / "task" / "lora.pt")
+    assert lora["state_dict"] and all(".lora_" in k for k in lora["state_dict"])
+    assert lora["ner_sha256"] == sha256_file(str(tmp_path / "ner" / "ner.pt"))
+    assert sha256_file(base) == before
+    ls = losses(tmp_path / "task")
+    assert ls[-1] < ls[0]
+
+
+def test_corrupt_checkpoint_and_base_are_clear_errors(corpus, test_config, base_run, tmp_path):
+    shutil.copytree(base_run, tmp_path / "r")
+    ck = tmp_path / "r" / "ckpt.pt"
+    data = ck.read_bytes()
+    ck.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        run(test_config, corpus, tmp_path / "r", "pretrain", "--resume")
+    with pytest.raises(CheckpointError, match="exists: pass --resume"):
+        run(test_config, corpus, tmp_path / "r", "pretrain")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="corrupt"):
+        run(test_config, corpus, tmp_path / "t", "ttc", "--base", str(bad))
+
+
+def test_nan_loss_stops_with_step_and_batch(corpus, test_config, base_run, tmp_path):
+    obj = torch.load(os.path.join(base_run, "base.pt"))
+    obj["model"]["enc_norm.weight"][:] = float("nan")
+    torch.save(obj, tmp_path / "nan.pt")
+    with pytest.raises(NonFiniteLoss, match=r"step 0 \(batch: task=ttc epoch=0 index=0"):
+        run(test_config, corpus, tmp_path / "t", "ttc", "--base", str(tmp_path / "nan.pt"))
