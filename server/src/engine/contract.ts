@@ -1,0 +1,24 @@
+import { readFileSync } from "node:fs";
+
+/** The shapes both sides agree on, written by training/export.py as onnx-contract.json. */
+export interface OnnxContract {
+  opset: number;
+  slots: string[];
+  d_model: number;
+  n_heads: number;
+  n_enc_layers: number;
+  n_dec_layers: number;
+  vocab_size: number;
+  max_src: number;
+  max_tgt: number;
+  num_labels: number;
+}
+
+export function readContract(path: string): OnnxContract {
+  const contract = JSON.parse(readFileSync(path, "utf8")) as OnnxContract;
+  for (const key of ["d_model", "n_heads", "n_enc_layers", "n_dec_layers", "vocab_size", "max_src", "max_tgt"] as const) {
+    if (!Number.isInteger(contract[key]) || contract[key] <= 0) throw new Error(`${path}: ${key} missing or invalid`);
+  }
+  if (!Array.isArray(contract.slots)) throw new Error(`${path}: slots missing`);
+  return contract;
+}

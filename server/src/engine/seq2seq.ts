@@ -1,0 +1,111 @@
+import { join } from "node:path";
+import type * as Ort from "onnxruntime-node";
+import { concatDeltas, neutralDeltas, neutralNer, type Deltas, type NerWeights } from "./adapters";
+import { readContract, type OnnxContract } from "./contract";
+import { createSession, floatTensor, int64Tensor } from "./ort";
+import { repeatBatch } from "./kvCache";
+import { searchBeam, searchGreedy, type SearchOptions, type StepFunction } from "./search";
+
+/**
+ * The encoder and decoder-step sessions of one exported model, and generation over them.
+ * Adapters arrive per call as tensors, so switching adapters never rebuilds a session.
+ */
+export interface AdapterInputs {
+  deltas?: Deltas[];
+  ner?: NerWeights;
+}
+
+export interface EncoderOutput {
+  crossKv: Ort.Tensor;
+  ttcLogits: Ort.Tensor;
+  mask: number[];
+}
+
+export class Seq2SeqModel {
+  private constructor(
+    readonly contract: OnnxContract,
+    private readonly encoder: Ort.InferenceSession,
+    private readonly decoder: Ort.InferenceSession,
+    readonly provider: string,
+    readonly fallbacks: string[],
+  ) {}
+
+  static async load(dir: string, providers: string[] = ["cpu"], threads = 2): Promise<Seq2SeqModel> {
+    const contract = readContract(join(dir, "onnx-contract.json"));
+    const encoder = await createSession(join(dir, "encoder.onnx"), providers, threads);
+    const decoder = await createSession(join(dir, "decoder.onnx"), [encoder.provider], threads);
+    return new Seq2SeqModel(contract, encoder.session, decoder.session, encoder.provider, encoder.fallbacks);
+  }
+
+  async release(): Promise<void> {
+    await this.encoder.release();
+    await this.decoder.release();
+  }
+
+  private deltaFeeds(adapters: AdapterInputs): Record<string, Ort.Tensor> {
+    const deltas = adapters.deltas?.length ? concatDeltas(this.contract, adapters.deltas) : neutralDeltas(this.contract);
+    const n = this.contract.slots.length;
+    const d = this.contract.d_model;
+    return {
+      delta_A: floatTensor(deltas.A, [n, deltas.rank, d]),
+      delta_B: floatTensor(deltas.B, [n, d, deltas.rank]),
+    };
+  }
+
+  /** Runs the encoder over one sequence of ids (already truncated to max_src). */
+  async encode(ids: number[], adapters: AdapterInputs = {}): Promise<EncoderOutput> {
+    if (ids.length === 0 || ids.length > this.contract.max_src) {
+      throw new Error(`encoder input of ${ids.length} tokens (allowed 1..${this.contract.max_src})`);
+    }
+    const { n_enc_layers: L, d_model: d, num_labels: C } = this.contract;
+    const ner = adapters.ner ?? neutralNer(this.contract);
+    const b = ner.bottleneck;
+    const mask = ids.map(() => 1);
+    const out = await this.encoder.run({
+      input_ids: int64Tensor(ids, [1, ids.length]),
+      attention_mask: int64Tensor(mask, [1, ids.length]),
+      ...this.deltaFeeds(adapters),
+      ner_down_w: floatTensor(ner.downW, [L, b, d]),
+      ner_down_b: floatTensor(ner.downB, [L, b]),
+      ner_up_w: floatTensor(ner.upW, [L, d, b]),
+      ner_up_b: floatTensor(ner.upB, [L, d]),
+      ttc_w: floatTensor(ner.ttcW, [C, d]),
+      ttc_b: floatTensor(ner.ttcB, [C]),
+    });
+    return { crossKv: out.cross_kv, ttcLogits: out.ttc_logits, mask };
+  }
+
+  /** Generates target ids (without BOS/EOS) for one source sequence. */
+  async generate(ids: number[], options: SearchOptions, adapters: AdapterInputs = {}): Promise<number[]> {
+    const step = this.stepper(await this.encode(ids, adapters), adapters);
+    const maxTokens = Math.min(options.maxTokens, this.contract.max_tgt - 1);
+    const search = { ...options, maxTokens };
+    return (options.beams ?? 1) > 1 ? searchBeam(step, search) : searchGreedy(step, search);
+  }
+
+  /** Decoder step over a batch of hypotheses sharing one source; the cache stays opaque. */
+  stepper(encoded: EncoderOutput, adapters: AdapterInputs = {}): StepFunction {
+    const deltas = this.deltaFeeds(adapters);
+    const { n_dec_layers: D, n_heads: H, d_model: d } = this.contract;
+    const h = d / H;
+    const crossFor = new Map<number, Ort.Tensor>([[1, encoded.crossKv]]);
+    const S = encoded.mask.length;
+    return async (tokens, cache) => {
+      const batch = tokens.length;
+      let cross = crossFor.get(batch);
+      if (!cross) {
+        cross = repeatBatch(encoded.crossKv, D * 2, batch, H * S * h);
+        crossFor.set(batch, cross);
+      }
+      const past = (cache as Ort.Tensor | undefined) ?? floatTensor(new Float32Array(0), [D, 2, batch, H, 0, h]);
+      const out = await this.decoder.run({
+        input_ids: int64Tensor(tokens, [batch, 1]),
+        encoder_mask: int64Tensor(new Array(batch * S).fill(1), [batch, S]),
+        cross_kv: cross,
+        past_kv: past,
+        ...deltas,
+      });
+      return { logits: out.logits.data as Float32Array, cache: out.present_kv };
+    };
+  }
+}

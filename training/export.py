@@ -1,0 +1,238 @@
+"""Export CodeAdapt's model to ONNX (opset 17) for the TypeScript runtime.
+
+Two graphs share one contract (docs/onnx-contract.md). Adapters are graph *inputs*, so the
+runtime switches a task, NER or workspace adapter by feeding other tensors, never by
+rebuilding a session:
+
+  encoder.onnx
+    in : input_ids int64 [B,S], attention_mask int64 [B,S] (1 = token, 0 = pad),
+         delta_A f32 [N,r,d], delta_B f32 [N,d,r]        low-rank deltas on the N attention
+                                                          projections ("slots", manifest order)
+         ner_down_w f32 [L,b,d], ner_down_b [L,b], ner_up_w [L,d,b], ner_up_b [L,d]
+                                                          Pfeiffer NER adapter per encoder block
+         ttc_w f32 [C,d], ttc_b [C]                       token-type head
+    out: cross_kv f32 [D,2,B,H,S,h]   cross-attention keys/values of the D decoder blocks
+         ttc_logits f32 [B,S,C]
+  decoder.onnx (one step, self-attention cache)
+    in : input_ids int64 [B,1], encoder_mask int64 [B,S], cross_kv, past_kv f32 [D,2,B,H,P,h]
+         (P = 0 on the first step), delta_A, delta_B
+    out: logits f32 [B,V], present_kv f32 [D,2,B,H,P+1,h]
+
+Zero adapters are exact no-ops (an up-projection or B of zeros), so "no adapter" is data too.
+A LoRA adapter trained with scale s is fed as A = lora_A, B = s * lora_B; two adapters on the
+same slots are fed concatenated along r.
+
+  /usr/bin/python3 training/export.py --base RUN/base.pt --out models/ [--check]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Dict, List, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import ModelConfig, Seq2Seq  # noqa: E402
+
+OPSET = 17
+
+
+def delta_slots(model: Seq2Seq) -> List[str]:
+    """The square attention projections that take low-rank deltas, in a fixed order."""
+    d = model.cfg.d_model
+    return [name for name, lin in model.linear_layers().items()
+            if lin.d_in == d and lin.d_out == d and name.rsplit(".", 1)[-1] in ("q", "k", "v", "o")]
+
+
+def unpack_deltas(slots: List[str], A: torch.Tensor, B: torch.Tensor) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
+    return {name: (A[i], B[i]) for i, name in enumerate(slots)}
+
+
+class FedAdapter(nn.Module):
+    """A bottleneck adapter whose weights arrive as tensors at call time."""
+
+    def __init__(self):
+        super().__init__()
+        self.weights: Tuple[torch.Tensor, ...] = ()
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        down_w, down_b, up_w, up_b = self.weights
+        return y + F.linear(F.gelu(F.linear(y, down_w, down_b)), up_w, up_b)
+
+
+class EncoderGraph(nn.Module):
+    def __init__(self, model: Seq2Seq):
+        super().__init__()
+        self.model = model
+        self.slots = delta_slots(model)
+        self.adapters = nn.ModuleList([FedAdapter() for _ in model.enc_blocks])
+
+    def forward(self, input_ids, attention_mask, delta_A, delta_B,
+                ner_down_w, ner_down_b, ner_up_w, ner_up_b, ttc_w, ttc_b):
+        deltas = unpack_deltas(self.slots, delta_A, delta_B)
+        blocks = self.model.enc_blocks
+        saved = [(blk.ner_ffn, blk.ner_attn) for blk in blocks]
+        try:
+            for i, (blk, adapter) in enumerate(zip(blocks, self.adapters)):
+                adapter.weights = (ner_down_w[i], ner_down_b[i], ner_up_w[i], ner_up_b[i])
+                blk.ner_ffn, blk.ner_attn = adapter, None
+            enc = self.model.encode(input_ids, attention_mask > 0, deltas)
+        finally:
+            for blk, (ffn, attn) in zip(blocks, saved):
+                blk.ner_ffn, blk.ner_attn = ffn, attn
+        kv = [torch.stack(pair) for pair in self.model.cross_kv(enc, deltas)]
+        return torch.stack(kv), F.linear(enc, ttc_w, ttc_b)
+
+
+class DecoderGraph(nn.Module):
+    def __init__(self, model: Seq2Seq):
+        super().__init__()
+        self.model = model
+        self.slots = delta_slots(model)
+
+    def forward(self, input_ids, encoder_mask, cross_kv, past_kv, delta_A, delta_B):
+        deltas = unpack_deltas(self.slots, delta_A, delta_B)
+        n = cross_kv.shape[0]
+        cross = [(cross_kv[i, 0], cross_kv[i, 1]) for i in range(n)]
+        past = [(past_kv[i, 0], past_kv[i, 1]) for i in range(n)]
+        logits, present = self.model.decode(input_ids, cross, encoder_mask > 0, past, deltas)
+        return logits[:, -1], torch.stack([torch.stack(kv) for kv in present])
+
+
+def neutral_inputs(model: Seq2Seq, batch: int = 1, src_len: int = 7, rank: int = 1, bottleneck: int = 1):
+    """Inputs that leave the base model unchanged: zero deltas, zero NER up-projection."""
+    cfg = model.cfg
+    d, L, D, H = cfg.d_model, cfg.n_enc_layers, cfg.n_dec_layers, cfg.n_heads
+    n = len(delta_slots(model))
+    return {
+        "input_ids": torch.randint(4, cfg.vocab_size, (batch, src_len)),
+        "attention_mask": torch.ones(batch, src_len, dtype=torch.long),
+        "delta_A": torch.zeros(n, rank, d), "delta_B": torch.zeros(n, d, rank),
+        "ner_down_w": torch.zeros(L, bottleneck, d), "ner_down_b": torch.zeros(L, bottleneck),
+        "ner_up_w": torch.zeros(L, d, bottleneck), "ner_up_b": torch.zeros(L, d),
+        "ttc_w": torch.zeros(cfg.num_labels, d), "ttc_b": torch.zeros(cfg.num_labels),
+        "past_kv": torch.zeros(D, 2, batch, H, 0, d // H),
+    }
+
+
+ENCODER_INPUTS = ["input_ids", "attention_mask", "delta_A", "delta_B", "ner_down_w", "ner_down_b",
+                  "ner_up_w", "ner_up_b", "ttc_w", "ttc_b"]
+DECODER_INPUTS = ["input_ids", "encoder_mask", "cross_kv", "past_kv", "delta_A", "delta_B"]
+
+
+def export(model: Seq2Seq, out_dir: str) -> Dict[str, str]:
+    model = model.float().eval()
+    os.makedirs(out_dir, exist_ok=True)
+    x = neutral_inputs(model)
+    enc_path, dec_path = os.path.join(out_dir, "encoder.onnx"), os.path.join(out_dir, "decoder.onnx")
+    encoder = EncoderGraph(model)
+    with torch.no_grad():
+        enc_args = tuple(x[k] for k in ENCODER_INPUTS)
+        torch.onnx.export(
+            encoder, enc_args, enc_path, opset_version=OPSET, input_names=ENCODER_INPUTS,
+            output_names=["cross_kv", "ttc_logits"],
+            dynamic_axes={"input_ids": {0: "batch", 1: "src"}, "attention_mask": {0: "batch", 1: "src"},
+                          "delta_A": {1: "rank"}, "delta_B": {2: "rank"},
+                          "ner_down_w": {1: "bottleneck"}, "ner_down_b": {1: "bottleneck"},
+                          "ner_up_w": {2: "bottleneck"},
+                          "cross_kv": {2: "batch", 4: "src"}, "ttc_logits": {0: "batch", 1: "src"}})
+        cross_kv, _ = encoder(*enc_args)
+        # Cross-attention K/V of the first step, and a cache of 3 steps so P is symbolic.
+        decoder = DecoderGraph(model)
+        D, H, h = model.cfg.n_dec_layers, model.cfg.n_heads, model.cfg.d_model // model.cfg.n_heads
+        dec_args = (torch.tensor([[1]]), x["attention_mask"], cross_kv, torch.zeros(D, 2, 1, H, 3, h),
+                    x["delta_A"], x["delta_B"])
+        torch.onnx.export(
+            decoder, dec_args, dec_path, opset_version=OPSET, input_names=DECODER_INPUTS,
+            output_names=["logits", "present_kv"],
+            dynamic_axes={"input_ids": {0: "batch"}, "encoder_mask": {0: "batch", 1: "src"},
+                          "cross_kv": {2: "batch", 4: "src"}, "past_kv": {2: "batch", 4: "past"},
+                          "delta_A": {1: "rank"}, "delta_B": {2: "rank"},
+                          "logits": {0: "batch"}, "present_kv": {2: "batch", 4: "total"}})
+    return {"encoder": enc_path, "decoder": dec_path}
+
+
+def contract(model: Seq2Seq) -> dict:
+    cfg = model.cfg
+    return {"opset": OPSET, "slots": delta_slots(model), "d_model": cfg.d_model, "n_heads": cfg.n_heads,
+            "n_enc_layers": cfg.n_enc_layers, "n_dec_layers": cfg.n_dec_layers, "vocab_size": cfg.vocab_size,
+            "max_src": cfg.max_src, "max_tgt": cfg.max_tgt, "num_labels": cfg.num_labels}
+
+
+def load_base(path: str) -> Seq2Seq:
+    obj = torch.load(path, map_location="cpu")
+    model = Seq2Seq(ModelConfig.from_dict(obj["config"]["model"]))
+    model.load_state_dict(obj["model"], strict=True)
+    return model
+
+
+BANNED = [0, 1] + list(range(3, 114))  # special tokens other than </s> never appear in outputs
+
+
+@torch.no_grad()
+def greedy(model: Seq2Seq, ids: List[int], max_len: int) -> List[int]:
+    """Greedy decoding with the runtime's rule set: special tokens but </s> banned."""
+    src = torch.tensor([ids])
+    ckv = model.cross_kv(model.encode(src))
+    tok, past, out = torch.tensor([[1]]), None, []
+    for _ in range(max_len):
+        logits, past = model.decode(tok, ckv, src != 0, past)
+        row = logits[0, -1].clone()
+        row[BANNED] = float("-inf")
+        nxt = int(row.argmax())
+        if nxt == 2:
+            break
+        out.append(nxt)
+        tok = torch.tensor([[nxt]])
+    return out
+
+
+@torch.no_grad()
+def parity_reference(model: Seq2Seq, cases: List[List[int]], max_len: int = 12) -> dict:
+    """Torch outputs on fixed inputs, for the Node parity test of the exported graphs."""
+    model = model.float().eval()
+    out = []
+    for ids in cases:
+        src = torch.tensor([ids])
+        logits, _ = model.decode(torch.tensor([[1]]), model.cross_kv(model.encode(src)), src != 0)
+        out.append({"ids": ids, "first_logits": [round(float(x), 5) for x in logits[0, -1, :16]],
+                    "greedy": greedy(model, ids, max_len)})
+    return {"max_len": max_len, "banned": BANNED, "cases": out}
+
+
+def parity_cases(vocab: int) -> List[List[int]]:
+    g = torch.Generator().manual_seed(7)
+    return [torch.randint(370, vocab, (n,), generator=g).tolist() + [2] for n in (5, 17, 60)]
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--base", help="base.pt written by train.py --mode pretrain")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--random-config", help="export a randomly initialised model of this config "
+                    "(tests: the graphs' plumbing, not a trained model)")
+    args = ap.parse_args(argv)
+    torch.manual_seed(0)
+    if args.random_config:
+        with open(args.random_config) as f:
+            model = Seq2Seq(ModelConfig.from_dict(json.load(f)["model"]))
+        for p in model.parameters():  # larger weights than training's init: varied outputs
+            if p.dim() >= 2:
+                p.data.normal_(0.0, 2.0 / p.shape[-1] ** 0.5)
+    else:
+        model = load_base(args.base)
+    paths = export(model, args.out)
+    with open(os.path.join(args.out, "onnx-contract.json"), "w") as f:
+        json.dump(contract(model), f, indent=1)
+    with open(os.path.join(args.out, "parity.json"), "w") as f:
+        json.dump(parity_reference(model, parity_cases(model.cfg.vocab_size)), f)
+    print(json.dumps(paths))
+
+
+if __name__ == "__main__":
+    main()
