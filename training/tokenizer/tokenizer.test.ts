@@ -341,6 +341,15 @@ describe("encode-corpus", () => {
     }
     mkdirSync(join(dir, "corpus"));
     writeFileSync(join(dir, "corpus", "rows.jsonl"), rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    // The training CLI reads the train split only.
+    const trained = join(dir, "trained.json");
+    const train = spawnSync(process.execPath, ["--import", "tsx", join(HERE, "train-tokenizer.ts"), "--corpus", join(dir, "corpus"),
+      "--vocab", "600", "--out", trained], { encoding: "utf8", cwd: ROOT });
+    assert.equal(train.status, 0, train.stderr);
+    const trainedFile = loadTokenizer(trained).file;
+    assert.equal(trainedFile.vocabSize, 600);
+    assert.equal((trainedFile.training.data as { rows: number }).rows, rows.filter((r) => (r as { split: string }).split === "train").length);
+    assert.equal(trainedFile.pretokenizer, DEFAULT_PRETOKENIZER);
     const out = join(dir, "encoded");
     const run = spawnSync(process.execPath, ["--import", "tsx", join(HERE, "encode-corpus.ts"), "--corpus", join(dir, "corpus"),
       "--out", out, "--tokenizer", tokPath, "--max-src", "200", "--chunk", "128"], { encoding: "utf8", cwd: ROOT });
