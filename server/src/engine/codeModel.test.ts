@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { CodeModel } from "./codeModel";
+import { exportTinyModel, writeManifest } from "./tinyModel.testutil";
+
+let dir: string;
+let model: CodeModel;
+
+before(async () => {
+  dir = exportTinyModel();
+  writeManifest(dir);
+  model = await CodeModel.load(dir, ["cpu"], 1);
+});
+
+after(async () => {
+  await model?.release();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("summarize and refine run end to end through tokenizer, sessions and search", async () => {
+  const code = "def add(a, b):\n    return a + b\n";
+  const summary = await model.summarize({ code, language: "python", maxTokens: 6 });
+  assert.equal(summary.truncated, false);
+  assert.ok(summary.outputTokens > 0 && summary.outputTokens <= 6);
+  assert.equal(typeof summary.text, "string");
+  const refined = await model.refine({ code, language: "python", maxTokens: 5 });
+  assert.ok(refined.outputTokens <= 5);
+  assert.equal(model.device, "cpu");
+});
+
+test("a function longer than the model reads is cut with a visible flag", async () => {
+  const code = "def big():\n" + "    x = compute(1, 2, 3)\n".repeat(400);
+  const result = await model.summarize({ code, language: "python", maxTokens: 2 });
+  assert.equal(result.truncated, true);
+  assert.equal(result.inputTokens, 512);
+});
+
+test("a corrupt model file or a foreign tokenizer is refused with a clear message", async () => {
+  writeFileSync(join(dir, "decoder.onnx"), "not a model");
+  await assert.rejects(CodeModel.load(dir), /decoder\.onnx/);
+});

@@ -1,0 +1,124 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkModel } from "../model/modelManifest";
+import type { LanguageId } from "../parsing/languages";
+import { EOS, REFINE, SUMMARIZE, SPECIAL_TOKENS, type Tokenizer } from "../../../training/tokenizer/bpe";
+import { sourceSequence } from "../../../training/tokenizer/sequences";
+import { loadTokenizer } from "../../../training/tokenizer/tokenizer-file";
+import { loadDeltas, loadNer, type Deltas, type NerWeights } from "./adapters";
+import { Seq2SeqModel } from "./seq2seq";
+import type { SearchOptions } from "./search";
+
+/**
+ * The installed model as the editor uses it: manifest verified, tokenizer checked against the
+ * manifest, ONNX sessions, and the task/NER adapters the manifest names. One instance serves
+ * every request; adapters are chosen per request.
+ *
+ * Manifest fields read here (beyond those modelManifest.ts verifies):
+ *   tokenizer: { path, sha256 }          the tokenizer the model was trained with
+ *   onnx:      { dir }                    folder with encoder.onnx, decoder.onnx, onnx-contract.json
+ *   adapters:  { task?: { path, ner? }, ner?: { path } }   adapter files (NAME.json + NAME.bin)
+ */
+export interface ModelAdapters {
+  task?: Deltas;
+  taskNer?: NerWeights;
+  ner?: NerWeights;
+}
+
+export interface GenerationRequest {
+  code: string;
+  language: LanguageId;
+  maxTokens?: number;
+  beams?: number;
+  workspace?: Deltas;
+  isCancelled?: () => boolean;
+}
+
+export interface GenerationResult {
+  text: string;
+  /** The input was longer than the model reads and was cut (say so to the user). */
+  truncated: boolean;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Source ids = task token, language tag, code (510 at most, <truncated> last when cut), </s>. */
+const MAX_SOURCE_BODY = 510;
+const BANNED = SPECIAL_TOKENS.map((_, id) => id).filter((id) => id !== EOS);
+
+interface ManifestExtras {
+  tokenizer?: { path: string; sha256?: string };
+  onnx?: { dir?: string };
+  adapters?: { task?: { path: string; ner?: string }; ner?: { path: string } };
+}
+
+export class CodeModel {
+  private constructor(
+    readonly dir: string,
+    readonly name: string,
+    readonly tokenizer: Tokenizer,
+    readonly seq2seq: Seq2SeqModel,
+    readonly adapters: ModelAdapters,
+  ) {}
+
+  static async load(dir: string, providers: string[] = ["cpu"], threads = 2): Promise<CodeModel> {
+    const status = await checkModel(dir);
+    if (status.state !== "present") throw new Error(status.message);
+    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ManifestExtras & { name?: string };
+    if (!manifest.tokenizer?.path) throw new Error(`${join(dir, "manifest.json")} names no tokenizer`);
+    const { tokenizer, file } = loadTokenizer(join(dir, manifest.tokenizer.path));
+    if (manifest.tokenizer.sha256 && file.sha256 !== manifest.tokenizer.sha256) {
+      throw new Error(`tokenizer ${manifest.tokenizer.path} is not the one the model was trained with (sha256 differs)`);
+    }
+    const seq2seq = await Seq2SeqModel.load(join(dir, manifest.onnx?.dir ?? "."), providers, threads);
+    if (seq2seq.contract.vocab_size < tokenizer.vocabSize) {
+      throw new Error(`model vocabulary ${seq2seq.contract.vocab_size} is smaller than the tokenizer's ${tokenizer.vocabSize}`);
+    }
+    const a = manifest.adapters ?? {};
+    const adapters: ModelAdapters = {
+      task: a.task && loadDeltas(join(dir, a.task.path), seq2seq.contract),
+      taskNer: a.task?.ner ? loadNer(join(dir, a.task.ner)) : undefined,
+      ner: a.ner && loadNer(join(dir, a.ner.path)),
+    };
+    return new CodeModel(dir, manifest.name ?? "codeadapt", tokenizer, seq2seq, adapters);
+  }
+
+  get device(): string {
+    return this.seq2seq.provider;
+  }
+
+  async release(): Promise<void> {
+    await this.seq2seq.release();
+  }
+
+  sourceIds(task: number, language: LanguageId, code: string): { ids: number[]; truncated: boolean } {
+    const body = sourceSequence(this.tokenizer, language, code, MAX_SOURCE_BODY);
+    return { ids: [task, ...body.ids, EOS], truncated: body.truncated };
+  }
+
+  private async run(task: number, request: GenerationRequest, defaults: SearchOptions): Promise<GenerationResult> {
+    const { ids, truncated } = this.sourceIds(task, request.language, request.code);
+    const deltas = [this.adapters.task, request.workspace].filter((d): d is Deltas => !!d);
+    const out = await this.seq2seq.generate(
+      ids,
+      {
+        ...defaults,
+        maxTokens: request.maxTokens ?? defaults.maxTokens,
+        beams: request.beams ?? defaults.beams,
+        banned: BANNED,
+        isCancelled: request.isCancelled,
+      },
+      { deltas, ner: this.adapters.taskNer },
+    );
+    return { text: this.tokenizer.decode(out), truncated, inputTokens: ids.length, outputTokens: out.length };
+  }
+
+  summarize(request: GenerationRequest): Promise<GenerationResult> {
+    return this.run(SUMMARIZE, request, { maxTokens: 48, beams: 1, noRepeatNgram: 3 });
+  }
+
+  refine(request: GenerationRequest): Promise<GenerationResult> {
+    const budget = Math.min(this.seq2seq.contract.max_tgt - 1, 2 * this.sourceIds(REFINE, request.language, request.code).ids.length + 8);
+    return this.run(REFINE, request, { maxTokens: budget, beams: 1 });
+  }
+}
