@@ -103,7 +103,7 @@ async function main() {
       }
       const lang = langOf(row, where);
       if (!lang) continue;
-      const meta: SequenceMeta = { id: row.id ?? `${row.path ?? where}`, unit: row.unit ?? "", lang };
+      const meta: SequenceMeta = { id: row.id ?? `${row.unit ?? ""}:${row.path ?? where}`, unit: row.unit ?? "", lang };
       if (kind === "function") {
         const code = row.code!;
         chars += code.length;

@@ -19,6 +19,7 @@ import { Tokenizer } from "./bpe";
 import { crossingTokens, leafBoundaries } from "./leaves";
 import { fnv1a, jsonlFiles, localDevFiles, readJsonl, rowKind } from "./sources";
 import { loadTokenizer } from "./tokenizer-file";
+import { tokenLabels } from "./ttc-labels";
 
 interface Fn {
   lang: string;
@@ -26,6 +27,8 @@ interface Fn {
   summary?: string;
   /** Leaf boundaries relative to code, when parsed here. */
   boundaries?: Int32Array;
+  /** Labeled leaves of a corpus row ([start, end, label]). */
+  leaves?: [number, number, number][];
 }
 
 const FUNCTION_TYPES: Record<string, Set<string>> = {
@@ -75,15 +78,20 @@ async function localFunctions(maxFunctions: number): Promise<Fn[]> {
 }
 
 async function corpusFunctions(dir: string, split: string, maxFunctions: number): Promise<Fn[]> {
-  const out: Fn[] = [];
+  // Keep the maxFunctions rows with the smallest id hash (a deterministic sample).
+  let picked: (Fn & { key: number })[] = [];
   for (const file of jsonlFiles(dir)) {
     for await (const row of readJsonl(file)) {
       if (row.split !== split || rowKind(row) !== "function") continue;
-      if (fnv1a(row.id ?? row.code!) % 4 !== 0 && out.length > maxFunctions / 4) continue;
-      out.push({ lang: row.lang ?? "?", code: row.code!, summary: row.summary });
+      picked.push({ key: fnv1a(row.id ?? row.code!), lang: row.lang ?? "?", code: row.code!, summary: row.summary || undefined, leaves: row.leaves });
+      if (picked.length > 4 * maxFunctions) {
+        picked.sort((a, b) => a.key - b.key);
+        picked = picked.slice(0, maxFunctions);
+      }
     }
   }
-  return out.sort((a, b) => fnv1a(a.code) - fnv1a(b.code)).slice(0, maxFunctions);
+  picked.sort((a, b) => a.key - b.key);
+  return picked.slice(0, maxFunctions);
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -116,11 +124,22 @@ function measure(name: string, tok: Tokenizer, fns: Fn[]) {
     if (f.boundaries) {
       crossings += crossingTokens(f.code, enc, f.boundaries).length;
       checkedTokens += enc.ids.length;
+    } else if (f.leaves) {
+      crossings += tokenLabels(f.code, enc, f.leaves).crossings;
+      checkedTokens += enc.ids.length;
     }
     if (f.summary) summaryLens.push(tok.encode(f.summary).length + 1);
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const perLanguage: Record<string, { functions: number; tokensMean: number; bytesPerToken: number }> = {};
+  for (const lang of [...new Set(fns.map((f) => f.lang))].sort()) {
+    const idx = fns.map((f, k) => (f.lang === lang ? k : -1)).filter((k) => k >= 0);
+    const b = idx.reduce((s, k) => s + Buffer.byteLength(fns[k].code, "utf8"), 0);
+    const t = idx.reduce((s, k) => s + lens[k], 0);
+    perLanguage[lang] = { functions: idx.length, tokensMean: +(t / idx.length).toFixed(1), bytesPerToken: +(b / t).toFixed(3) };
+  }
   return {
+    perLanguage,
     tokenizer: name,
     functions: fns.length,
     tokensPerFunctionMean: +mean(lens).toFixed(1),
