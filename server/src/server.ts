@@ -172,6 +172,7 @@ export function startServer(connection: Connection): ServerHandle {
   registerCustomMethods(connection, {
     documents,
     trees,
+    ready: parsers.ready,
     settings,
     model: modelStatus,
     isTrusted: () => trusted,

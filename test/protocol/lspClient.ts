@@ -34,9 +34,9 @@ export class LspTestClient {
   /** Settings answered to workspace/configuration (null = the editor's defaults). */
   settings: unknown = null;
 
-  constructor(args: string[] = [], env: NodeJS.ProcessEnv = {}) {
-    if (!existsSync(SERVER)) throw new Error(`${SERVER} not built: run \`npm run build\` first`);
-    this.child = spawn(process.execPath, [SERVER, "--stdio", ...args], { env: { ...process.env, ...env }, stdio: "pipe" });
+  constructor(args: string[] = [], env: NodeJS.ProcessEnv = {}, server = SERVER) {
+    if (!existsSync(server)) throw new Error(`${server} not built: run \`npm run build\` first`);
+    this.child = spawn(process.execPath, [server, "--stdio", ...args], { env: { ...process.env, ...env }, stdio: "pipe" });
     this.child.stdout.on("data", (chunk: Buffer) => this.onData(chunk));
     this.child.stderr.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exitCode = new Promise((done) => this.child.on("exit", (code) => done(code)));

@@ -26,6 +26,8 @@ import { unavailableText } from "../hover/hover";
 export interface MethodContext {
   documents: TextDocuments<TextDocument>;
   trees: DocumentTrees;
+  /** Resolves once the grammars have loaded (or failed to). */
+  ready: Promise<void>;
   settings(): Promise<CodeAdaptSettings>;
   /** Verifies the model (cached by the caller); never throws. */
   model(settings: CodeAdaptSettings): Promise<ModelStatus>;
@@ -86,6 +88,7 @@ async function documentRequest(
   token: CancellationToken,
 ): Promise<never> {
   throwIfCancelled(token);
+  await context.ready;
   const settings = await context.settings();
   throwIfCancelled(token);
   requireCodeDocument(context, settings, params.textDocument.uri);
