@@ -210,10 +210,99 @@ def parity_cases(vocab: int) -> List[List[int]]:
     return [torch.randint(370, vocab, (n,), generator=g).tolist() + [2] for n in (5, 17, 60)]
 
 
+# ----------------------------------------------------------------------------- adapter files
+
+def write_adapter(path_json: str, kind: str, tensors: Dict[str, torch.Tensor], slots: List[str] = None) -> None:
+    """NAME.json (kind, slots, shapes, byte offsets) + NAME.bin (little-endian float32)."""
+    header = {"kind": kind, "tensors": {}}
+    if slots is not None:
+        header["slots"] = slots
+    blobs, offset = [], 0
+    for name, t in tensors.items():
+        data = t.detach().float().contiguous().numpy().astype("<f4").tobytes()
+        header["tensors"][name] = {"shape": list(t.shape), "offset": offset}
+        blobs.append(data)
+        offset += len(data)
+    os.makedirs(os.path.dirname(path_json) or ".", exist_ok=True)
+    with open(path_json[:-5] + ".bin", "wb") as f:
+        f.write(b"".join(blobs))
+    with open(path_json, "w") as f:
+        json.dump(header, f, indent=1)
+
+
+def lora_tensors(model: Seq2Seq, state_dict: Dict[str, torch.Tensor], rank: int, alpha: float) -> Dict[str, torch.Tensor]:
+    """A LoRA state dict as packed deltas over the model's slots (zeros where a slot has none)."""
+    slots, d = delta_slots(model), model.cfg.d_model
+    A, B = torch.zeros(len(slots), rank, d), torch.zeros(len(slots), d, rank)
+    used = set()
+    for i, name in enumerate(slots):
+        a, b = state_dict.get(name + ".lora_A"), state_dict.get(name + ".lora_B")
+        if a is not None and b is not None:
+            A[i], B[i] = a.float(), b.float() * (alpha / rank)
+            used.update((name + ".lora_A", name + ".lora_B"))
+    left = sorted(set(state_dict) - used)
+    if left:
+        raise ValueError(f"LoRA tensors on layers the runtime cannot feed (only square attention "
+                         f"projections are slots): {left[:4]}; train with targets attn.q/k/v/o")
+    return {"delta_A": A, "delta_B": B}
+
+
+def ner_tensors(model: Seq2Seq, state_dict: Dict[str, torch.Tensor], placement: str) -> Dict[str, torch.Tensor]:
+    if placement != "pfeiffer":
+        raise ValueError(f"the exported encoder feeds Pfeiffer NER adapters only, not {placement!r}")
+    L = model.cfg.n_enc_layers
+    get = lambda i, part: state_dict[f"enc_blocks.{i}.ner_ffn.{part}"].float()
+    return {
+        "ner_down_w": torch.stack([get(i, "down.weight") for i in range(L)]),
+        "ner_down_b": torch.stack([get(i, "down.bias") for i in range(L)]),
+        "ner_up_w": torch.stack([get(i, "up.weight") for i in range(L)]),
+        "ner_up_b": torch.stack([get(i, "up.bias") for i in range(L)]),
+        "ttc_w": state_dict["ttc_head.weight"].float(), "ttc_b": state_dict["ttc_head.bias"].float(),
+    }
+
+
+def export_adapter(model: Seq2Seq, adapter_pt: str, out_json: str) -> str:
+    obj = torch.load(adapter_pt, map_location="cpu")
+    kind, cfg, sd = obj["kind"], obj["adapter_config"][obj["kind"]], obj["state_dict"]
+    if kind == "lora":
+        write_adapter(out_json, "lora", lora_tensors(model, sd, cfg["rank"], cfg["alpha"]), delta_slots(model))
+    elif kind == "ner":
+        write_adapter(out_json, "ner", ner_tensors(model, sd, cfg["placement"]))
+    else:
+        raise ValueError(f"{adapter_pt}: unknown adapter kind {kind!r}")
+    return out_json
+
+
+def random_adapters(model: Seq2Seq, out_dir: str) -> Dict[str, str]:
+    """Random LoRA + NER adapters on `model` (changed in place), exported, with torch's greedy
+    tokens under them in parity-adapters.json."""
+    from model import adapter_state_dict
+    g = torch.Generator().manual_seed(11)
+    model.enable_lora(4, 8.0, ("attn.q", "attn.k", "attn.v", "attn.o"))
+    model.enable_ner_adapters(bottleneck=8, placement="pfeiffer")
+    for name, p in model.named_parameters():
+        if ".lora_" in name or ".ner_" in name or name.startswith("ttc_head"):
+            p.data = torch.randn(p.shape, generator=g) * 0.3
+    paths = {}
+    for kind in ("lora", "ner"):
+        pt = os.path.join(out_dir, f"{kind}.pt")
+        torch.save({"kind": kind, "adapter_config": {kind: model.adapter_config[kind]},
+                    "state_dict": adapter_state_dict(model, kind)}, pt)
+        paths[kind] = export_adapter(model, pt, os.path.join(out_dir, "adapters", kind + ".json"))
+    with open(os.path.join(out_dir, "parity-adapters.json"), "w") as f:
+        json.dump(parity_reference(model, parity_cases(model.cfg.vocab_size)), f)
+    return paths
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--base", help="base.pt written by train.py --mode pretrain")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--adapter", action="append", default=[], metavar="NAME=RUN/FILE.pt",
+                    help="also export an adapter (lora.pt or ner.pt) as OUT/adapters/NAME.json/.bin")
+    ap.add_argument("--random-adapters", action="store_true",
+                    help="with --random-config: also make random LoRA and NER adapters, export them and "
+                    "record torch's greedy tokens with them on (parity of adapters-as-inputs)")
     ap.add_argument("--random-config", help="export a randomly initialised model of this config "
                     "(tests: the graphs' plumbing, not a trained model)")
     args = ap.parse_args(argv)
@@ -231,6 +320,11 @@ def main(argv=None) -> None:
         json.dump(contract(model), f, indent=1)
     with open(os.path.join(args.out, "parity.json"), "w") as f:
         json.dump(parity_reference(model, parity_cases(model.cfg.vocab_size)), f)
+    if args.random_adapters:
+        paths.update(random_adapters(model, args.out))
+    for spec in args.adapter:
+        name, path = spec.split("=", 1)
+        paths[name] = export_adapter(model, path, os.path.join(args.out, "adapters", name + ".json"))
     print(json.dumps(paths))
 
 

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { Seq2SeqModel } from "./seq2seq";
+import { loadDeltas, loadNer } from "./adapters";
 import { CancelledError } from "./search";
 import { BOS } from "../../../training/tokenizer/bpe";
 
@@ -20,7 +21,7 @@ let reference: { banned: number[]; max_len: number; cases: { ids: number[]; firs
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "codeadapt-onnx-"));
-  execFileSync("/usr/bin/python3", [join(ROOT, "training/export.py"), "--random-config", join(ROOT, "training/configs/tiny.json"), "--out", dir], {
+  execFileSync("/usr/bin/python3", [join(ROOT, "training/export.py"), "--random-config", join(ROOT, "training/configs/tiny.json"), "--random-adapters", "--out", dir], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   reference = JSON.parse(readFileSync(join(dir, "parity.json"), "utf8"));
@@ -46,6 +47,27 @@ test("greedy decoding gives torch's tokens, with the KV cache over many steps", 
     const tokens = await model.generate(c.ids, { maxTokens: reference.max_len, banned: reference.banned });
     assert.deepEqual(tokens, c.greedy);
   }
+});
+
+test("LoRA and NER adapters fed as inputs give torch's tokens with those adapters on", async () => {
+  const withAdapters = JSON.parse(readFileSync(join(dir, "parity-adapters.json"), "utf8")) as typeof reference;
+  const adapters = { deltas: [loadDeltas(join(dir, "adapters/lora.json"), model.contract)], ner: loadNer(join(dir, "adapters/ner.json")) };
+  for (const c of withAdapters.cases) {
+    const tokens = await model.generate(c.ids, { maxTokens: withAdapters.max_len, banned: withAdapters.banned }, adapters);
+    assert.deepEqual(tokens, c.greedy);
+  }
+  // Switching back to no adapters is only other inputs: the base tokens return.
+  const base = reference.cases[0];
+  assert.deepEqual(await model.generate(base.ids, { maxTokens: reference.max_len, banned: reference.banned }), base.greedy);
+});
+
+test("concatenating a zero adapter along the rank changes nothing", async () => {
+  const lora = loadDeltas(join(dir, "adapters/lora.json"), model.contract);
+  const zero = { rank: 3, A: new Float32Array(lora.A.length / lora.rank * 3), B: new Float32Array(lora.B.length / lora.rank * 3) };
+  const c = (JSON.parse(readFileSync(join(dir, "parity-adapters.json"), "utf8")) as typeof reference).cases[2];
+  const tokens = await model.generate(c.ids, { maxTokens: reference.max_len, banned: reference.banned },
+    { deltas: [lora, zero], ner: loadNer(join(dir, "adapters/ner.json")) });
+  assert.deepEqual(tokens, c.greedy);
 });
 
 test("beam search of width 1 equals greedy, and wider beams return a valid sequence", async () => {
