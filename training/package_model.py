@@ -1,0 +1,138 @@
+"""Assemble models/ from an export: compact graphs, adapters, tokenizer, and manifest.json.
+
+The manifest is what the server verifies at start (server/src/model/modelManifest.ts and
+server/src/engine/codeModel.ts): every file with sha256 and size, the label set, the tokenizer
+hash, the ONNX contract, the adapters, the training configuration and runs (with CPU hours),
+the data snapshot, and measured metrics.
+
+  /usr/bin/python3 training/package_model.py --export .cache/export/small --out models \\
+      --tokenizer .cache/tokenizer/tokenizer.json --runs training/runs/small-base training/runs/small-task \\
+      [--task-adapter task] [--task-ner ner] [--ner-adapter ner] [--metrics eval.json] [--data .cache/encoded]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from onnx_compact import fp16_storage  # noqa: E402
+
+LABELS_TS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server", "src", "labeler", "labels.ts")
+
+
+def sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def label_set() -> tuple:
+    """The label ids and set id, read from the labeler (one source of truth)."""
+    text = open(LABELS_TS).read()
+    body = text[text.index("export const LABELS = [") + 23:text.index("] as const")]
+    labels = [x.strip().strip('"') for x in body.split(",") if x.strip()]
+    set_id = text.split('LABEL_SET_ID = "', 1)[1].split('"', 1)[0]
+    return labels, set_id
+
+
+def run_summary(run_dir: str) -> dict:
+    """Steps, tokens and wall hours of a training run from its log.jsonl (2 cores: CPU hours = wall)."""
+    log = os.path.join(run_dir, "log.jsonl")
+    events = [json.loads(line) for line in open(log)] if os.path.exists(log) else []
+    steps = [e for e in events if "step" in e and "loss" in e]
+    seconds = sum(e.get("seconds", 0) for e in events if e.get("event") == "segment")
+    return {"run": os.path.basename(run_dir), "events": len(events),
+            "last_step": steps[-1]["step"] if steps else None,
+            "last_loss": steps[-1]["loss"] if steps else None,
+            "tokens": steps[-1].get("tokens") if steps else None,
+            "wall_hours": round(seconds / 3600, 3) if seconds else None}
+
+
+def data_snapshot(data_dir: str) -> str:
+    """sha256 over the encoded shards' index files and metadata (the training data's identity)."""
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(data_dir)):
+        if name.endswith((".idx.bin", ".meta.jsonl", ".json")):
+            h.update(name.encode())
+            h.update(sha256(os.path.join(data_dir, name)).encode())
+    return h.hexdigest()
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--export", required=True, help="folder written by export.py")
+    ap.add_argument("--out", default="models")
+    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--name", default="codeadapt-small")
+    ap.add_argument("--config", help="training config json (recorded)")
+    ap.add_argument("--runs", nargs="*", default=[])
+    ap.add_argument("--task-adapter", help="adapter name in EXPORT/adapters used for summarize/refine")
+    ap.add_argument("--task-ner", help="NER adapter the task adapter was trained on top of")
+    ap.add_argument("--ner-adapter", help="NER adapter for model-predicted token types (hover)")
+    ap.add_argument("--metrics", help="JSON written by the evaluation harness")
+    ap.add_argument("--data", help="encoded data folder (its snapshot hash is recorded)")
+    ap.add_argument("--fp32", action="store_true", help="keep float32 weights (default: float16 storage)")
+    args = ap.parse_args(argv)
+
+    os.makedirs(args.out, exist_ok=True)
+    import onnx
+    for graph in ("encoder.onnx", "decoder.onnx"):
+        src, dst = os.path.join(args.export, graph), os.path.join(args.out, graph)
+        model = onnx.load(src)
+        onnx.save(model if args.fp32 else fp16_storage(model), dst)
+    for name in ("onnx-contract.json", "parity.json"):
+        shutil.copy(os.path.join(args.export, name), os.path.join(args.out, name))
+    shutil.copy(args.tokenizer, os.path.join(args.out, "tokenizer.json"))
+    adapters = {}
+    for role, name in (("task", args.task_adapter), ("ner", args.ner_adapter), ("task_ner", args.task_ner)):
+        if not name:
+            continue
+        os.makedirs(os.path.join(args.out, "adapters"), exist_ok=True)
+        for ext in (".json", ".bin"):
+            shutil.copy(os.path.join(args.export, "adapters", name + ext), os.path.join(args.out, "adapters", name + ext))
+        adapters[role] = "adapters/" + name + ".json"
+    labels, set_id = label_set()
+    tokenizer = json.load(open(args.tokenizer))
+    manifest = {
+        "name": args.name,
+        "version": dt.date.today().isoformat(),
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "labelSet": set_id,
+        "labels": labels,
+        "tokenizer": {"path": "tokenizer.json", "sha256": tokenizer.get("sha256"), "vocabSize": tokenizer.get("vocabSize")},
+        "onnx": {"dir": ".", "contract": json.load(open(os.path.join(args.out, "onnx-contract.json"))),
+                 "storage": "float32" if args.fp32 else "float16"},
+        "adapters": {},
+        "config": json.load(open(args.config)) if args.config else None,
+        "runs": [run_summary(r) for r in args.runs],
+        "data": {"snapshot": data_snapshot(args.data)} if args.data else None,
+        "metrics": json.load(open(args.metrics)) if args.metrics else None,
+    }
+    if "task" in adapters:
+        manifest["adapters"]["task"] = {"path": adapters["task"], **({"ner": adapters["task_ner"]} if "task_ner" in adapters else {})}
+    if "ner" in adapters:
+        manifest["adapters"]["ner"] = {"path": adapters["ner"]}
+    files = []
+    for root, _, names in os.walk(args.out):
+        for n in sorted(names):
+            path = os.path.join(root, n)
+            rel = os.path.relpath(path, args.out)
+            if rel in ("manifest.json", "README.md"):
+                continue
+            files.append({"path": rel, "sha256": sha256(path), "bytes": os.path.getsize(path)})
+    manifest["files"] = sorted(files, key=lambda f: f["path"])
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    total = sum(f["bytes"] for f in files)
+    print(f"wrote {args.out}/manifest.json: {len(files)} files, {total / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
