@@ -43,16 +43,17 @@ def label_set() -> tuple:
 
 
 def run_summary(run_dir: str) -> dict:
-    """Steps, tokens and wall hours of a training run from its log.jsonl (2 cores: CPU hours = wall)."""
-    log = os.path.join(run_dir, "log.jsonl")
-    events = [json.loads(line) for line in open(log)] if os.path.exists(log) else []
-    steps = [e for e in events if "step" in e and "loss" in e]
-    seconds = sum(e.get("seconds", 0) for e in events if e.get("event") == "segment")
-    return {"run": os.path.basename(run_dir), "events": len(events),
-            "last_step": steps[-1]["step"] if steps else None,
-            "last_loss": steps[-1]["loss"] if steps else None,
-            "tokens": steps[-1].get("tokens") if steps else None,
-            "wall_hours": round(seconds / 3600, 3) if seconds else None}
+    """Steps, tokens and wall hours of a training run, from the meta of its output file
+    (2 cores, so its CPU hours are its wall hours times two at most)."""
+    import torch
+    for name in ("base.pt", "lora.pt", "ner.pt"):
+        path = os.path.join(run_dir, name)
+        if os.path.exists(path):
+            meta = torch.load(path, map_location="cpu").get("meta", {})
+            return {"run": os.path.basename(run_dir), "file": name, "step": meta.get("step"),
+                    "tokens": meta.get("tokens"), "final": meta.get("final"),
+                    "wall_hours": round(meta.get("elapsed_s", 0) / 3600, 3)}
+    return {"run": os.path.basename(run_dir), "missing": True}
 
 
 def data_snapshot(data_dir: str) -> str:
