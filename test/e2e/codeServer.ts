@@ -72,7 +72,9 @@ function newestSource(): { path: string; mtime: number } | null {
     if (!existsSync(path)) return;
     const st = statSync(path);
     if (st.isDirectory()) {
-      for (const name of readdirSync(path)) if (name !== "node_modules") visit(join(path, name));
+      for (const name of readdirSync(path)) if (name !== "node_modules" && name !== "fixtures") visit(join(path, name));
+    } else if (path.endsWith(".test.ts")) {
+      return;
     } else if (!best || st.mtimeMs > best.mtime) {
       best = { path, mtime: st.mtimeMs };
     }

@@ -133,6 +133,8 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
       console.log(`# hover: ${JSON.stringify(text)}`);
       assert.match(text, /parameter/i, `hover does not name the token type: ${text}`);
       assert.match(text, /parameter of (function )?`?load_config/i, `hover does not name the enclosing definition: ${text}`);
+      // The extension is active: its status bar item is there.
+      await page.locator(".part.statusbar .statusbar-item", { hasText: /CodeAdapt/ }).first().waitFor({ state: "visible", timeout: 30_000 });
       await page.screenshot({ path: join(results, "hover.png") });
       if (process.env.CODEADAPT_UPDATE_SCREENSHOT === "1") {
         await page.screenshot({ path: join(repoRoot, "media", "screenshot.png") });
