@@ -74,3 +74,27 @@ def test_nan_loss_stops_with_step_and_batch(corpus, test_config, base_run, tmp_p
     torch.save(obj, tmp_path / "nan.pt")
     with pytest.raises(NonFiniteLoss, match=r"step 0 \(batch: task=ttc epoch=0 index=0"):
         run(test_config, corpus, tmp_path / "t", "ttc", "--base", str(tmp_path / "nan.pt"))
+
+
+def test_ddp_two_processes_on_gloo(corpus, test_config, tmp_path):
+    """The torchrun path (WORLD_SIZE/RANK set) with two CPU processes; Debian's torchrun itself
+    fails on Python 3.11, so the processes are started the way torchrun would start them."""
+    import socket
+    import subprocess
+    import sys
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = os.path.join(os.path.dirname(__file__), "..", "train.py")
+    procs = []
+    for rank in (0, 1):
+        env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2",
+                   RANK=str(rank), LOCAL_RANK=str(rank), OMP_NUM_THREADS="1")
+        procs.append(subprocess.Popen([sys.executable, script, "--config", test_config, "--mode", "pretrain",
+                                       "--data", corpus, "--run", str(tmp_path / "ddp"), "--threads", "1",
+                                       "--max-steps", "6"], env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True))
+    outs = [p.communicate(timeout=240)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert "world=2" in outs[0] and "step=4" in outs[0]
+    assert torch.load(tmp_path / "ddp" / "base.pt")["meta"]["step"] == 6
