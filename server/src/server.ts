@@ -161,6 +161,9 @@ export function startServer(connection: Connection): ServerHandle {
     const document = documents.get(params.textDocument.uri);
     if (!document || token.isCancellationRequested) return null;
     if (!isLanguageEnabled(current, document.languageId)) return null;
+    // Large documents parse in slices; wait for it without blocking other requests.
+    await trees.ensure(document.uri);
+    if (token.isCancellationRequested || !documents.get(document.uri)) return null;
     try {
       return hoverAt(trees, document, params.position);
     } catch (error) {

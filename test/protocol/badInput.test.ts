@@ -34,11 +34,21 @@ test("a multi-MB file answers hovers without freezing, before and after an edit"
   const text = Array.from({ length: copies }, (_, i) => unit.replaceAll("load_config", `load_config_${i}`)).join("\n");
   assert.ok(text.length > 4 * 1048576);
   const uri = "file:///big/generated.py";
+  const small = fixtureUri("sample.js");
+  const smallText = readFixture("sample.js");
   client.open(uri, "python", text);
+  client.open(small, "javascript", smallText);
   const last = positionOf(text, `load_config_${copies - 1}`);
+  const order: string[] = [];
   let started = performance.now();
-  const cold = await client.hover(uri, last.line, last.character + 2);
+  const coldPending = client.hover(uri, last.line, last.character + 2).then((hover) => (order.push("big"), hover));
+  // The big file parses in slices: a hover on another document is answered meanwhile.
+  const argv = positionOf(smallText, "argv", 1);
+  const other = await client.hover(small, argv.line, argv.character).then((hover) => (order.push("small"), hover));
+  assert.match(other.contents.value, /parameter of function `parseArgs`/);
+  const cold = await coldPending;
   const coldMs = performance.now() - started;
+  assert.deepEqual(order, ["small", "big"], "the small document's hover waited for the big parse");
   assert.equal(firstLine(cold), `**function definition** \`load_config_${copies - 1}\``);
   started = performance.now();
   const warm = await client.hover(uri, last.line, last.character + 2);

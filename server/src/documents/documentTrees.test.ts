@@ -10,7 +10,7 @@ after(() => pool.dispose());
 
 function store(maxChars?: number) {
   const docs = new Map<string, TextDocument>();
-  const trees = new DocumentTrees(pool, (uri) => docs.get(uri), -1, maxChars);
+  const trees = new DocumentTrees(pool, (uri) => docs.get(uri), { reparseDelayMs: -1, ...(maxChars ? { maxParseChars: maxChars } : {}) });
   const open = (uri: string, languageId: string, text: string) => {
     const document = TextDocument.create(uri, languageId, 1, text);
     docs.set(uri, document);
@@ -98,4 +98,37 @@ test("unsupported languages, binary content and oversized text are reported, not
   trees.update(binary, [{ range: { start: { line: 0, character: 5 }, end: { line: 0, character: 7 } }, text: "" }], 2);
   assert.ok("tree" in trees.lookup(binary.uri), "text again once the NUL is gone");
   assert.deepEqual(trees.lookup(open("file:///big.js", "javascript", "x;".repeat(600)).uri), { reason: "too-large", chars: 1200 });
+});
+
+test("large documents parse in slices, restart when edited mid-parse, and stop when closed", async () => {
+  await pool.ready;
+  const docs = new Map<string, TextDocument>();
+  const trees = new DocumentTrees(pool, (uri) => docs.get(uri), { reparseDelayMs: -1, sliceAboveChars: 1000, sliceMs: 0 });
+  const body = Array.from({ length: 400 }, (_, i) => `def f${i}(a, b):\n    return a + b * ${i}\n`).join("");
+  const doc = TextDocument.create("file:///big.py", "python", 1, body);
+  docs.set(doc.uri, doc);
+  trees.open(doc);
+  assert.deepEqual(trees.lookup(doc.uri), { reason: "parsing", chars: body.length });
+  await trees.ensure(doc.uri);
+  assert.equal(treeOf(trees.lookup(doc.uri)).rootNode.toString(), await fresh(body));
+  assert.equal(trees.stats.fullParses, 1);
+
+  // Edit while a sliced re-parse is suspended: it is abandoned and redone on the new text.
+  trees.update(doc, [{ range: { start: { line: 0, character: 4 }, end: { line: 0, character: 6 } }, text: "first" }], 2);
+  const pending = trees.ensure(doc.uri);
+  await new Promise((resume) => setImmediate(resume));
+  trees.update(doc, [{ range: { start: { line: 2, character: 4 }, end: { line: 2, character: 6 } }, text: "second" }], 3);
+  await pending;
+  await trees.ensure(doc.uri);
+  const tree = treeOf(trees.lookup(doc.uri));
+  assert.match(doc.getText(), /^def first\(a, b\):\n.*\ndef second\(/);
+  assert.equal(tree.rootNode.toString(), await fresh(doc.getText()));
+
+  // Close in the middle of a sliced parse: nothing left behind, nothing thrown.
+  trees.update(doc, [{ text: body }], 4);
+  const abandoned = trees.ensure(doc.uri);
+  docs.delete(doc.uri);
+  trees.close(doc.uri);
+  await abandoned;
+  assert.deepEqual(trees.counts(), { documents: 0, trees: 0 });
 });

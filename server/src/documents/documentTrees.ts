@@ -1,16 +1,34 @@
-import type { Tree } from "web-tree-sitter";
+import type { Parser, Tree } from "web-tree-sitter";
 import { TextDocument, type TextDocumentContentChangeEvent } from "vscode-languageserver-textdocument";
 import { languageFromEditorId, languageFromPath, type LanguageId } from "../parsing/languages";
-import { parseText } from "../parsing/parser";
+import { createParser, parseText } from "../parsing/parser";
 import { editFor } from "../parsing/positions";
 import { classifyContent, type ContentKind } from "./binary";
 import type { ParserPool } from "./parserPool";
 
-/** Documents larger than this are not parsed at all (hover says so instead of freezing). */
-export const MAX_PARSE_CHARS = 24 * 1024 * 1024;
+export interface DocumentTreesOptions {
+  /** After an edit the tree is re-parsed at the first request, or after this quiet period (-1: never in the background). */
+  reparseDelayMs: number;
+  /** Documents larger than this are not parsed at all (a tree costs ~40 bytes per character). */
+  maxParseChars: number;
+  /** Documents larger than this are parsed in time slices, yielding to other requests in between. */
+  sliceAboveChars: number;
+  /** Length of one parse slice. */
+  sliceMs: number;
+}
 
-/** After an edit the tree is re-parsed at the first request, or after this quiet period. */
-export const REPARSE_DELAY_MS = 150;
+export const DEFAULT_TREE_OPTIONS: DocumentTreesOptions = {
+  reparseDelayMs: 150,
+  maxParseChars: 8 * 1024 * 1024,
+  sliceAboveChars: 256 * 1024,
+  sliceMs: 15,
+};
+
+/** A time-sliced parse in progress; cancelled (and its parser reset) when the text changes. */
+interface SlicedParse {
+  promise: Promise<void>;
+  cancelled: boolean;
+}
 
 interface Entry {
   uri: string;
@@ -22,6 +40,9 @@ interface Entry {
   /** The tree has edits applied (tree.edit) but was not re-parsed yet. */
   stale: boolean;
   timer?: NodeJS.Timeout;
+  /** Large documents parse with their own parser, which keeps a suspended parse's state between slices. */
+  ownParser?: Parser;
+  slicing?: SlicedParse;
 }
 
 /** Why a document has no tree; each case gets its own hover text or error. */
@@ -30,6 +51,8 @@ export type TreeUnavailable =
   | { reason: "grammar-failed"; language: LanguageId; error: string }
   | { reason: "content"; content: Exclude<ContentKind, "text"> }
   | { reason: "too-large"; chars: number }
+  /** A large document is being parsed in the background; `ensure()` waits for it. */
+  | { reason: "parsing"; chars: number }
   | { reason: "not-open" };
 
 export type TreeLookup = { tree: Tree; language: LanguageId } | TreeUnavailable;
@@ -44,18 +67,23 @@ export interface TreeStats {
  * is applied to the old tree with `tree.edit` (positions converted by parsing/positions.ts),
  * and the tree is re-parsed incrementally from the edited old tree, which is then deleted.
  * Re-parsing is coalesced: a burst of keystrokes costs one parse, done when a request needs
- * the tree or after {@link REPARSE_DELAY_MS} of quiet.
+ * the tree or after a short quiet period. Large documents are parsed in slices of a few
+ * milliseconds (tree-sitter resumes a parse its progress callback halted), so a multi-MB file
+ * never blocks the server: other documents' hovers run between the slices.
  */
 export class DocumentTrees {
   private readonly entries = new Map<string, Entry>();
   readonly stats: TreeStats = { fullParses: 0, incrementalParses: 0 };
 
+  private readonly options: DocumentTreesOptions;
+
   constructor(
     private readonly parsers: ParserPool,
     private readonly getDocument: (uri: string) => TextDocument | undefined,
-    private readonly reparseDelayMs = REPARSE_DELAY_MS,
-    private readonly maxParseChars = MAX_PARSE_CHARS,
-  ) {}
+    options: Partial<DocumentTreesOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_TREE_OPTIONS, ...options };
+  }
 
   /**
    * Applies LSP content changes to `document` (in order, as LSP requires), editing the tree
@@ -92,6 +120,7 @@ export class DocumentTrees {
   edit(uri: string, before: string, start: number, oldEnd: number, inserted: string): void {
     const entry = this.entries.get(uri);
     if (!entry) return;
+    this.cancelSlicing(entry);
     if (entry.tree) entry.tree.edit(editFor(before, start, oldEnd, inserted));
     if (entry.content !== "text" || inserted.includes("\u0000") || inserted.includes("\uFFFD")) entry.content = "unchecked";
     entry.stale = true;
@@ -102,6 +131,7 @@ export class DocumentTrees {
   replaced(uri: string): void {
     const entry = this.entries.get(uri);
     if (!entry) return;
+    this.cancelSlicing(entry);
     this.dropTree(entry);
     entry.content = "unchecked";
     entry.stale = true;
@@ -125,9 +155,12 @@ export class DocumentTrees {
       this.dropTree(entry);
       return { reason: "content", content: entry.content };
     }
-    if (text.length > this.maxParseChars) {
+    if (text.length > this.options.maxParseChars) {
       this.dropTree(entry);
       return { reason: "too-large", chars: text.length };
+    }
+    if ((entry.stale || !entry.tree) && text.length > this.options.sliceAboveChars) {
+      return { reason: "parsing", chars: text.length };
     }
     if (entry.stale || !entry.tree) {
       const old = entry.tree;
@@ -147,6 +180,69 @@ export class DocumentTrees {
     return { tree: entry.tree, language: entry.language };
   }
 
+  /**
+   * Brings a large document's tree up to date without blocking: parses in slices, yielding
+   * between them, and starts over if the text changes meanwhile. Small documents need nothing
+   * (lookup() parses them at once). Never throws.
+   */
+  async ensure(uri: string): Promise<void> {
+    for (;;) {
+      const before = this.lookup(uri);
+      if (!("reason" in before) || before.reason !== "parsing") return;
+      const entry = this.entries.get(uri)!;
+      const document = this.getDocument(uri)!;
+      try {
+        await (entry.slicing ?? this.startSlicedParse(entry, document)).promise;
+      } catch {
+        return; // lookup() reports what is wrong
+      }
+      if (this.entries.get(uri) !== entry) return;
+    }
+  }
+
+  private startSlicedParse(entry: Entry, document: TextDocument): SlicedParse {
+    const slicing: SlicedParse = { cancelled: false, promise: Promise.resolve() };
+    entry.slicing = slicing;
+    slicing.promise = (async () => {
+      try {
+        const parser = (entry.ownParser ??= await createParser(entry.language!));
+        if (slicing.cancelled) return;
+        const text = document.getText();
+        const old = entry.tree;
+        for (;;) {
+          const deadline = performance.now() + this.options.sliceMs;
+          // web-tree-sitter halts the parse when the callback returns true (its .d.ts says void).
+          const halt = (() => performance.now() > deadline) as unknown as () => void;
+          const tree = parser.parse(text, old ?? null, { progressCallback: halt });
+          if (tree) {
+            entry.tree = tree;
+            if (old) {
+              old.delete();
+              this.stats.incrementalParses++;
+            } else {
+              this.stats.fullParses++;
+            }
+            entry.stale = false;
+            return;
+          }
+          await new Promise((resume) => setImmediate(resume));
+          if (slicing.cancelled) return; // the canceller reset the parser
+        }
+      } finally {
+        if (entry.slicing === slicing) entry.slicing = undefined;
+      }
+    })();
+    return slicing;
+  }
+
+  /** Abandons a suspended sliced parse; must run before the old tree is edited or deleted. */
+  private cancelSlicing(entry: Entry): void {
+    if (!entry.slicing) return;
+    entry.slicing.cancelled = true;
+    entry.slicing = undefined;
+    entry.ownParser?.reset();
+  }
+
   has(uri: string): boolean {
     return this.entries.has(uri);
   }
@@ -155,7 +251,9 @@ export class DocumentTrees {
     const entry = this.entries.get(uri);
     if (!entry) return;
     if (entry.timer) clearTimeout(entry.timer);
+    this.cancelSlicing(entry);
     this.dropTree(entry);
+    entry.ownParser?.delete();
     this.entries.delete(uri);
   }
 
@@ -176,7 +274,8 @@ export class DocumentTrees {
   }
 
   private scheduleReparse(uri: string): void {
-    if (this.reparseDelayMs < 0) return;
+    const delayMs = this.options.reparseDelayMs;
+    if (delayMs < 0) return;
     const entry = this.entries.get(uri);
     if (!entry || !entry.language) return;
     if (entry.timer) clearTimeout(entry.timer);
@@ -184,16 +283,12 @@ export class DocumentTrees {
       entry.timer = undefined;
       if (this.entries.get(uri) !== entry || !entry.stale) return;
       // Background parse: failures surface at the next lookup, never as a crash here.
-      this.parsers.ready.then(() => {
-        if (this.entries.get(uri) === entry && entry.stale) {
-          try {
-            this.lookup(uri);
-          } catch {
-            /* reported by the next request */
-          }
-        }
-      });
-    }, this.reparseDelayMs);
+      this.parsers.ready
+        .then(() => {
+          if (this.entries.get(uri) === entry && entry.stale) return this.ensure(uri);
+        })
+        .catch(() => undefined);
+    }, delayMs);
     entry.timer.unref?.();
   }
 }

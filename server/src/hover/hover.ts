@@ -58,6 +58,8 @@ export function unavailableText(why: TreeUnavailable): string | undefined {
       return `CodeAdapt shows no token types here: ${describeContent(why.content)}.`;
     case "too-large":
       return `CodeAdapt does not parse this document: ${(why.chars / 1048576).toFixed(1)} MB of text is over its limit.`;
+    case "parsing":
+      return `CodeAdapt is still parsing this ${(why.chars / 1048576).toFixed(1)} MB document.`;
     case "not-open":
       return undefined;
   }

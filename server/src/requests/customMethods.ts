@@ -89,6 +89,7 @@ async function documentRequest(
 ): Promise<never> {
   throwIfCancelled(token);
   await context.ready;
+  await context.trees.ensure(params.textDocument.uri);
   const settings = await context.settings();
   throwIfCancelled(token);
   requireCodeDocument(context, settings, params.textDocument.uri);
