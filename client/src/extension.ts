@@ -1,5 +1,7 @@
 import * as vscode from "vscode";
 import {
+  CloseAction,
+  ErrorAction,
   LanguageClient,
   State,
   TransportKind,
@@ -39,6 +41,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ]),
     outputChannel: output,
     initializationOptions,
+    errorHandler: restartingErrorHandler(output),
   };
 
   client = new LanguageClient("codeadapt", "CodeAdapt", serverOptions, clientOptions);
@@ -68,6 +71,27 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     output.error(`CodeAdapt server failed to start: ${error}`);
     void vscode.window.showErrorMessage(`CodeAdapt: the language server failed to start (${error}). See the CodeAdapt output.`);
   }
+}
+
+/** Restarts a server that died, says so, and gives up after 5 deaths in 3 minutes. */
+function restartingErrorHandler(output: vscode.LogOutputChannel) {
+  const deaths: number[] = [];
+  return {
+    error: (_error: Error, _message: unknown, count: number | undefined) => ({ action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
+    closed: () => {
+      const now = Date.now();
+      deaths.push(now);
+      while (deaths.length > 0 && now - deaths[0] > 3 * 60_000) deaths.shift();
+      if (deaths.length >= 5) {
+        output.error("CodeAdapt server stopped 5 times in 3 minutes; not restarting it.");
+        void vscode.window.showErrorMessage("CodeAdapt: the language server keeps stopping and was not restarted. See the CodeAdapt output.");
+        return { action: CloseAction.DoNotRestart };
+      }
+      output.warn("CodeAdapt server stopped unexpectedly; restarting it.");
+      void vscode.window.showWarningMessage("CodeAdapt: the language server stopped unexpectedly and was restarted.");
+      return { action: CloseAction.Restart };
+    },
+  };
 }
 
 export async function deactivate(): Promise<void> {
