@@ -1,0 +1,76 @@
+import json
+import os
+
+import numpy as np
+import torch
+
+from data import write_shard
+from model import ModelConfig, Seq2Seq, base_state_dict
+import train_generator
+
+
+def unit_corpus(out: str) -> str:
+    """Two splits of a few units, each with raw chunks from several files and summarize pairs."""
+    rng = np.random.default_rng(0)
+    for split, units in (("train", 4), ("valid", 2)):
+        raw, raw_meta, src, tgt, meta = [], [], [], [], []
+        for u in range(units):
+            unit = f"{split}-pkg{u}"
+            vocab = rng.integers(400, 1400, size=20)  # each unit has its own vocabulary
+            for f in range(3):
+                for k in range(2):
+                    raw.append(rng.choice(vocab, size=40).tolist())
+                    raw_meta.append({"id": f"{unit}:f{f}.py#{k}", "unit": unit, "lang": "python"})
+                for line in range(3):
+                    s = rng.choice(vocab, size=15).tolist()
+                    src.append([7] + s)
+                    tgt.append(s[:4] + [2])
+                    meta.append({"id": f"{unit}:f{f}.py:{line}:fn{line}", "unit": unit, "lang": "python"})
+        write_shard(os.path.join(out, f"pretrain.{split}"), raw)
+        write_shard(os.path.join(out, f"summarize.{split}.src"), src)
+        write_shard(os.path.join(out, f"summarize.{split}.tgt"), tgt)
+        for name, rows in ((f"pretrain.{split}", raw_meta), (f"summarize.{split}.src", meta)):
+            with open(os.path.join(out, name + ".meta.jsonl"), "w") as fh:
+                fh.write("\n".join(json.dumps(r) for r in rows) + "\n")
+    return out
+
+
+def test_meta_training_runs_resumes_and_keeps_targets_out_of_their_context(tmp_path):
+    data = unit_corpus(str(tmp_path))
+    cfg_model = {"vocab_size": 1500, "d_model": 32, "n_heads": 4, "d_ff": 64, "n_enc_layers": 2,
+                 "n_dec_layers": 2, "max_src": 64, "max_tgt": 16}
+    torch.manual_seed(0)
+    base = os.path.join(tmp_path, "base.pt")
+    torch.save({"config": {"model": cfg_model}, "model": base_state_dict(Seq2Seq(ModelConfig(**cfg_model)))}, base)
+    config = os.path.join(tmp_path, "cfg.json")
+    json.dump({"model": cfg_model, "generator": {"max_steps": 6, "targets": 2, "context_chunks": 3,
+                                                  "context_len": 32, "r1": 4, "r2": 2, "log_every": 2}}, open(config, "w"))
+    run = os.path.join(tmp_path, "run")
+    args = ["--config", config, "--data", data, "--base", base, "--run", run]
+    result = train_generator.main(args)
+    assert np.isfinite(result["valid_loss"]) and np.isfinite(result["valid_loss_no_adapter"])
+    assert torch.load(os.path.join(run, "generator.pt"))["meta"]["final"]
+    # resuming a finished run trains no further steps and keeps the same weights
+    before = torch.load(os.path.join(run, "generator.pt"))["generator"]["B"].clone()
+    train_generator.main(args + ["--resume"])
+    assert torch.equal(torch.load(os.path.join(run, "generator.pt"))["generator"]["B"], before)
+    # contexts never include the file of a target
+    units = train_generator.UnitData(data, "train")
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        _, pairs, chunks = units.sample(rng, {"targets": 2, "context_chunks": 3})
+        assert not {units.pair_path[p] for p in pairs} & {units.chunk_path[c] for c in chunks}
+
+
+def test_stream_generator_trains_too(tmp_path):
+    data = unit_corpus(str(tmp_path))
+    cfg_model = {"vocab_size": 1500, "d_model": 32, "n_heads": 4, "d_ff": 64, "n_enc_layers": 2,
+                 "n_dec_layers": 2, "max_src": 64, "max_tgt": 16}
+    base = os.path.join(tmp_path, "base.pt")
+    torch.save({"config": {"model": cfg_model}, "model": base_state_dict(Seq2Seq(ModelConfig(**cfg_model)))}, base)
+    config = os.path.join(tmp_path, "cfg.json")
+    json.dump({"model": cfg_model, "generator": {"max_steps": 3, "targets": 2, "context_chunks": 2,
+                                                  "context_len": 16, "queries": 2}}, open(config, "w"))
+    result = train_generator.main(["--config", config, "--data", data, "--base", base,
+                                   "--run", os.path.join(tmp_path, "run"), "--kind", "stream"])
+    assert np.isfinite(result["valid_loss"])
