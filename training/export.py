@@ -13,6 +13,8 @@ rebuilding a session:
          ttc_w f32 [C,d], ttc_b [C]                       token-type head
     out: cross_kv f32 [D,2,B,H,S,h]   cross-attention keys/values of the D decoder blocks
          ttc_logits f32 [B,S,C]
+         hidden f32 [L+1,B,S,d]       states entering each encoder block, then the final output
+                                      (what the workspace generator reads)
   decoder.onnx (one step, self-attention cache)
     in : input_ids int64 [B,1], encoder_mask int64 [B,S], cross_kv, past_kv f32 [D,2,B,H,P,h]
          (P = 0 on the first step), delta_A, delta_B
@@ -81,12 +83,12 @@ class EncoderGraph(nn.Module):
             for i, (blk, adapter) in enumerate(zip(blocks, self.adapters)):
                 adapter.weights = (ner_down_w[i], ner_down_b[i], ner_up_w[i], ner_up_b[i])
                 blk.ner_ffn, blk.ner_attn = adapter, None
-            enc = self.model.encode(input_ids, attention_mask > 0, deltas)
+            enc, entering = self.model.encode(input_ids, attention_mask > 0, deltas, return_hidden=True)
         finally:
             for blk, (ffn, attn) in zip(blocks, saved):
                 blk.ner_ffn, blk.ner_attn = ffn, attn
         kv = [torch.stack(pair) for pair in self.model.cross_kv(enc, deltas)]
-        return torch.stack(kv), F.linear(enc, ttc_w, ttc_b)
+        return torch.stack(kv), F.linear(enc, ttc_w, ttc_b), torch.stack(entering + [enc])
 
 
 class DecoderGraph(nn.Module):
@@ -135,13 +137,14 @@ def export(model: Seq2Seq, out_dir: str) -> Dict[str, str]:
         enc_args = tuple(x[k] for k in ENCODER_INPUTS)
         torch.onnx.export(
             encoder, enc_args, enc_path, opset_version=OPSET, input_names=ENCODER_INPUTS,
-            output_names=["cross_kv", "ttc_logits"],
+            output_names=["cross_kv", "ttc_logits", "hidden"],
             dynamic_axes={"input_ids": {0: "batch", 1: "src"}, "attention_mask": {0: "batch", 1: "src"},
                           "delta_A": {1: "rank"}, "delta_B": {2: "rank"},
                           "ner_down_w": {1: "bottleneck"}, "ner_down_b": {1: "bottleneck"},
                           "ner_up_w": {2: "bottleneck"},
-                          "cross_kv": {2: "batch", 4: "src"}, "ttc_logits": {0: "batch", 1: "src"}})
-        cross_kv, _ = encoder(*enc_args)
+                          "cross_kv": {2: "batch", 4: "src"}, "ttc_logits": {0: "batch", 1: "src"},
+                          "hidden": {1: "batch", 2: "src"}})
+        cross_kv, _, _ = encoder(*enc_args)
         # Cross-attention K/V of the first step, and a cache of 3 steps so P is symbolic.
         decoder = DecoderGraph(model)
         D, H, h = model.cfg.n_dec_layers, model.cfg.n_heads, model.cfg.d_model // model.cfg.n_heads
@@ -176,12 +179,17 @@ BANNED = [0, 1] + list(range(3, 114))  # special tokens other than </s> never ap
 
 @torch.no_grad()
 def greedy(model: Seq2Seq, ids: List[int], max_len: int) -> List[int]:
+    return greedy_with(model, ids, max_len, None)
+
+
+@torch.no_grad()
+def greedy_with(model: Seq2Seq, ids: List[int], max_len: int, deltas) -> List[int]:
     """Greedy decoding with the runtime's rule set: special tokens but </s> banned."""
     src = torch.tensor([ids])
-    ckv = model.cross_kv(model.encode(src))
+    ckv = model.cross_kv(model.encode(src, deltas=deltas), deltas)
     tok, past, out = torch.tensor([[1]]), None, []
     for _ in range(max_len):
-        logits, past = model.decode(tok, ckv, src != 0, past)
+        logits, past = model.decode(tok, ckv, src != 0, past, deltas)
         row = logits[0, -1].clone()
         row[BANNED] = float("-inf")
         nxt = int(row.argmax())
@@ -208,6 +216,62 @@ def parity_reference(model: Seq2Seq, cases: List[List[int]], max_len: int = 12) 
 def parity_cases(vocab: int) -> List[List[int]]:
     g = torch.Generator().manual_seed(7)
     return [torch.randint(370, vocab, (n,), generator=g).tolist() + [2] for n in (5, 17, 60)]
+
+
+# ----------------------------------------------------------------------------- workspace generator
+
+class ContributionGraph(nn.Module):
+    """hidden [L+1,C,T,d] + mask [C,T] of context chunks -> their summed state [N,R1,R2]."""
+
+    def __init__(self, gen):
+        super().__init__()
+        self.gen = gen
+
+    def forward(self, hidden, attention_mask):
+        states = [hidden[i] for i in range(hidden.shape[0])]
+        return self.gen.contribution(states[:-1], states[-1], attention_mask > 0)
+
+
+class AdapterGraph(nn.Module):
+    """state [N,R1,R2] -> delta_A [N,R2,d], delta_B [N,d,R2] (Newton-Schulz inside)."""
+
+    def __init__(self, gen):
+        super().__init__()
+        self.gen = gen
+
+    def forward(self, state):
+        return self.gen.deltas(state)
+
+
+def export_generator(model: Seq2Seq, generator_pt: str, out_dir: str) -> Dict[str, str]:
+    """The GenerativeAdapter as two small graphs; the runtime keeps S and sums contributions."""
+    from generator import GenerativeAdapter
+    obj = torch.load(generator_pt, map_location="cpu")
+    if obj["kind"] != "generative":
+        raise ValueError(f"{generator_pt}: only the generative kind exports (got {obj['kind']})")
+    if obj["slots"] != delta_slots(model):
+        raise ValueError(f"{generator_pt} was trained for other slots than this model's")
+    gen = GenerativeAdapter(model, obj["slots"], obj["cfg"]["r1"], obj["cfg"]["r2"]).eval()
+    gen.load_state_dict(obj["generator"])
+    cfg = model.cfg
+    L = cfg.n_enc_layers
+    hidden = torch.randn(L + 1, 2, 5, cfg.d_model)
+    mask = torch.ones(2, 5, dtype=torch.long)
+    paths = {"contribution": os.path.join(out_dir, "generator-contribution.onnx"),
+             "adapter": os.path.join(out_dir, "generator-adapter.onnx")}
+    with torch.no_grad():
+        torch.onnx.export(ContributionGraph(gen), (hidden, mask), paths["contribution"], opset_version=OPSET,
+                          input_names=["hidden", "attention_mask"], output_names=["state"],
+                          dynamic_axes={"hidden": {1: "chunks", 2: "len"}, "attention_mask": {0: "chunks", 1: "len"}})
+        state = ContributionGraph(gen)(hidden, mask)
+        torch.onnx.export(AdapterGraph(gen), (state,), paths["adapter"], opset_version=OPSET,
+                          input_names=["state"], output_names=["delta_A", "delta_B"])
+        A, B = AdapterGraph(gen)(state)
+    with open(os.path.join(out_dir, "generator.json"), "w") as f:
+        json.dump({"kind": "generative", "r1": gen.r1, "r2": gen.r2, "slots": gen.slots,
+                   "reference": {"state_sum": float(state.sum()), "delta_A_sum": float(A.sum()),
+                                 "delta_B_sum": float(B.sum())}}, f, indent=1)
+    return paths
 
 
 # ----------------------------------------------------------------------------- adapter files
@@ -273,6 +337,31 @@ def export_adapter(model: Seq2Seq, adapter_pt: str, out_json: str) -> str:
     return out_json
 
 
+def random_generator(model: Seq2Seq, out_dir: str) -> Dict[str, str]:
+    """A random GenerativeAdapter (non-zero B) saved as train_generator.py would, then exported,
+    with torch's state for fixed context chunks in generator-parity.json."""
+    from generator import GenerativeAdapter, context_states
+    g = torch.Generator().manual_seed(5)
+    gen = GenerativeAdapter(model, delta_slots(model), r1=8, r2=4)
+    gen.B.data = torch.randn(gen.B.shape, generator=g) * 0.05
+    pt = os.path.join(out_dir, "generator.pt")
+    torch.save({"kind": "generative", "cfg": {"r1": 8, "r2": 4}, "slots": gen.slots, "generator": gen.state_dict()}, pt)
+    paths = export_generator(model, pt, out_dir)
+    chunks = [torch.randint(370, model.cfg.vocab_size, (n,), generator=g).tolist() for n in (9, 30)]
+    with torch.no_grad():
+        per_chunk = [gen.contribution(*context_states(model.float().eval(), torch.tensor([c]))) for c in chunks]
+        state = sum(per_chunk)
+        A, B = gen.deltas(state)
+        greedy_ids = parity_cases(model.cfg.vocab_size)[0]
+        from generator import as_delta_dict
+        tokens = greedy_with(model, greedy_ids, 12, as_delta_dict(gen.slots, A, B))
+    with open(os.path.join(out_dir, "generator-parity.json"), "w") as f:
+        json.dump({"chunks": chunks, "state_sums": [float(s.sum()) for s in per_chunk],
+                   "state_head": [round(float(x), 5) for x in state.flatten()[:16]],
+                   "ids": greedy_ids, "greedy": tokens, "banned": BANNED}, f)
+    return paths
+
+
 def random_adapters(model: Seq2Seq, out_dir: str) -> Dict[str, str]:
     """Random LoRA + NER adapters on `model` (changed in place), exported, with torch's greedy
     tokens under them in parity-adapters.json."""
@@ -300,6 +389,9 @@ def main(argv=None) -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--adapter", action="append", default=[], metavar="NAME=RUN/FILE.pt",
                     help="also export an adapter (lora.pt or ner.pt) as OUT/adapters/NAME.json/.bin")
+    ap.add_argument("--generator", help="generator.pt of a train_generator.py run (generative kind)")
+    ap.add_argument("--random-generator", action="store_true",
+                    help="with --random-config: export a random GenerativeAdapter (tests)")
     ap.add_argument("--random-adapters", action="store_true",
                     help="with --random-config: also make random LoRA and NER adapters, export them and "
                     "record torch's greedy tokens with them on (parity of adapters-as-inputs)")
@@ -320,6 +412,10 @@ def main(argv=None) -> None:
         json.dump(contract(model), f, indent=1)
     with open(os.path.join(args.out, "parity.json"), "w") as f:
         json.dump(parity_reference(model, parity_cases(model.cfg.vocab_size)), f)
+    if args.random_generator:
+        paths.update(random_generator(model, args.out))
+    if args.generator:
+        paths.update(export_generator(model, args.generator, args.out))
     if args.random_adapters:
         paths.update(random_adapters(model, args.out))
     for spec in args.adapter:
