@@ -169,6 +169,7 @@ class DataConfig:
     noise: float = 0.15
     mean_span: float = 3.0
     min_window: int = 8          # shorter denoising leftovers are dropped
+    full_target: float = 0.0     # share of denoising examples that rebuild the whole window
     batch_tokens: int = 8192     # padded source tokens per batch (src.numel())
     max_batch: int = 256
     bucket_batches: int = 50     # sort by length within pools of this many batches
@@ -199,7 +200,15 @@ class DenoiseData:
         return len(self.lengths)
 
     def example(self, j: int, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+        """T5 span corruption (<denoise> source, spans as target), or with probability
+        `full_target` the BART-style variant: the same corruption, and the whole window as the
+        target, under the <refine> token. Still self-supervised, no repair data; it trains the
+        decoder's positions up to max_tgt and the copy-with-changes skill that repair needs."""
         seq = self.shard[self.seq[j]][self.start[j]:self.start[j] + self.lengths[j]]
+        if self.dc.full_target and rng.random() < self.dc.full_target:
+            seq = seq[:self.dc.max_tgt - 1]
+            inp, _ = span_corrupt(seq, rng, self.dc.noise, self.dc.mean_span)
+            return np.concatenate([[REFINE], inp, [EOS]]), np.concatenate([seq, [EOS]])
         inp, tgt = span_corrupt(seq, rng, self.dc.noise, self.dc.mean_span)
         src = np.concatenate([[DENOISE], inp, [EOS]])
         return src, np.concatenate([tgt, [EOS]])

@@ -134,3 +134,22 @@ def test_denoise_and_ttc_batches(corpus):
     # labels outside the label set are refused
     with pytest.raises(ShardError, match="label ids"):
         TTCData(tt.shard, dc, num_labels=5)
+
+
+def test_full_target_denoising_rebuilds_the_window_under_the_refine_token():
+    import numpy as np
+    from data import DataConfig, DenoiseData, EOS, REFINE, DENOISE, Shard, write_shard
+    import tempfile, os
+    d = tempfile.mkdtemp()
+    rng = np.random.default_rng(0)
+    write_shard(os.path.join(d, "p"), [rng.integers(400, 900, size=200).tolist() for _ in range(20)])
+    data = DenoiseData(Shard(os.path.join(d, "p")), DataConfig(max_src=128, max_tgt=64, full_target=0.5))
+    kinds = set()
+    for j in range(len(data)):
+        src, tgt = data.example(j, np.random.default_rng(j))
+        kinds.add(int(src[0]))
+        if src[0] == REFINE:
+            window = data.shard[data.seq[j]][data.start[j]:data.start[j] + data.lengths[j]][:63]
+            assert tgt.tolist() == window.tolist() + [EOS]
+            assert len(tgt) <= 64
+    assert kinds == {REFINE, DENOISE}
