@@ -26,6 +26,7 @@ import torch
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SUMMARIZE, REFINE, DENOISE = 4, 5, 6
+LANG_TAGS = range(7, 13)  # <python> <javascript> <typescript> <tsx> <java> <go>
 TRUNCATED = 13
 SENTINEL0, N_SENTINELS = 14, 100
 NO_LABEL = 255
@@ -150,7 +151,8 @@ def span_corrupt(tokens: np.ndarray, rng: np.random.Generator, noise: float = 0.
 
 def max_denoise_window(max_src: int, max_tgt: int, noise: float, mean_span: float) -> int:
     """Longest raw window whose corrupted input (+<denoise>, </s>) fits max_src and whose
-    target (+</s>) fits max_tgt."""
+    target (+</s>) fits max_tgt. (A chunk's leading <lang> tag is part of the window and
+    never noise: span corruption always keeps the first token.)"""
     best = 2
     for L in range(2, 4 * max_src):
         n_noise, n_spans = corrupt_counts(L, noise, mean_span)
@@ -215,7 +217,9 @@ class DenoiseData:
 
 
 class Seq2SeqData:
-    """Paired src/tgt shards (summarize or refine); the task token is prepended to src."""
+    """Paired src/tgt shards (summarize or refine): <task> src... </s> -> tgt... </s>.
+    The tokenizer writes src as <lang> code (510 tokens at most, <truncated> last when cut)
+    and tgt as text </s>; a leading <s> or trailing </s> in either is tolerated."""
 
     def __init__(self, task: str, src: Shard, tgt: Shard, dc: DataConfig):
         if len(src) != len(tgt):
@@ -236,7 +240,9 @@ class Seq2SeqData:
         body = _strip(self.src[j], (self.token,))
         if len(body) + 2 > self.dc.max_src:  # visible notice of truncation
             body = np.concatenate([body[:self.dc.max_src - 3], [TRUNCATED]])
-        tgt = _strip(self.tgt[j])[:self.max_tgt - 1]
+        tgt = _strip(self.tgt[j])
+        if len(tgt) + 1 > self.max_tgt:  # cut visibly, as the tokenizer's targetSequence does
+            tgt = np.concatenate([tgt[:self.max_tgt - 2], [TRUNCATED]])
         return np.concatenate([[self.token], body, [EOS]]), np.concatenate([tgt, [EOS]])
 
 

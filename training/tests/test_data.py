@@ -74,7 +74,7 @@ def test_seq2seq_truncation_is_visible(tmp_path):
     ds = Seq2SeqData("summarize", Shard(str(tmp_path / "s")), Shard(str(tmp_path / "t")), dc)
     src, tgt = ds.example(0, np.random.default_rng(0))
     assert len(src) == 32 and src[0] == SUMMARIZE and src[-2] == TRUNCATED and src[-1] == EOS
-    assert len(tgt) == 8 and tgt[-1] == EOS
+    assert len(tgt) == 8 and tgt[-2] == TRUNCATED and tgt[-1] == EOS
     src, tgt = ds.example(1, np.random.default_rng(0))
     assert src.tolist() == [SUMMARIZE, 300, 301, EOS] and tgt.tolist() == [600, EOS]  # <s>/</s> stripped
     assert ds.stats["src_truncated"] == 1 and ds.stats["tgt_truncated"] == 1
@@ -125,6 +125,11 @@ def test_denoise_and_ttc_batches(corpus):
     b = next(BatchStream([dn], dc, 0))
     assert b["src"].shape[1] <= 64 and b["labels"].shape[1] <= 32
     assert (b["src"][:, 0] == DENOISE).all()
+    # a leading language tag stays in front, outside the noise (the first kept segment)
+    write_shard(os.path.join(corpus, "..", "lang.train"), [[7] + list(range(300, 340))])
+    dl = DenoiseData(Shard(os.path.join(corpus, "..", "lang.train")), dc)
+    src, tgt = dl.example(0, np.random.default_rng(1))
+    assert src[:2].tolist() == [DENOISE, 7] and 7 not in tgt.tolist()
     (tt,) = load_datasets("ttc", corpus, "train", dc, 8192)
     assert isinstance(tt, TTCData)
     b = next(BatchStream([tt], dc, 0))
