@@ -1,5 +1,6 @@
-// Bundles the extension in two entry points: dist/client.js (runs in the VS Code extension host,
-// `vscode` provided by the host) and dist/server.js (the language server, a plain Node process).
+// Bundles the extension in three entry points: dist/client.js (runs in the VS Code extension host,
+// `vscode` provided by the host), dist/server.js (the language server, a plain Node process) and
+// dist/cli.js (the `codeadapt` command line).
 // Everything JavaScript is bundled; what cannot be bundled stays external and ships in the .vsix:
 // onnxruntime-node (a native addon, one .vsix per platform). Grammars and web-tree-sitter.wasm
 // are read at run time from grammars/, found by walking up from dist/.
@@ -30,6 +31,8 @@ const common = {
 const builds = [
   { ...common, entryPoints: { client: "client/src/extension.ts" }, outdir: "dist" },
   { ...common, entryPoints: { server: "server/src/main.ts" }, outdir: "dist" },
+  // The same engine on the command line (scripts, benchmarks, the evaluation harness).
+  { ...common, entryPoints: { cli: "server/src/cli.ts" }, outdir: "dist", banner: { js: "#!/usr/bin/env node" } },
 ];
 
 if (watch) {

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -20,6 +21,7 @@ import { DocumentTrees } from "./documents/documentTrees";
 import { ParserPool } from "./documents/parserPool";
 import { hoverAt } from "./hover/hover";
 import { checkModel, findExtensionRoot, resolveModelDir } from "./model/modelManifest";
+import { ModelHost, type HostOptions } from "./engine/modelHost";
 import { registerCustomMethods } from "./requests/customMethods";
 
 export interface ServerHandle {
@@ -74,7 +76,17 @@ export function startServer(connection: Connection): ServerHandle {
   };
 
   const extensionRoot = findExtensionRoot() ?? process.cwd();
-  const modelStatus = async (current: CodeAdaptSettings) => checkModel(resolveModelDir(current.modelPath, extensionRoot));
+  const modelStatus = async (current: CodeAdaptSettings) => {
+    const checked = await checkModel(resolveModelDir(current.modelPath, extensionRoot));
+    return { ...checked, loaded: (await engine.loaded) !== undefined };
+  };
+  const engine = new ModelHost((message) => connection.console.info(`CodeAdapt: ${message}`));
+  const hostOptions = (current: CodeAdaptSettings): HostOptions => ({
+    dir: resolveModelDir(current.modelPath, extensionRoot),
+    providers: current.executionProviders,
+    threads: Math.max(1, Math.min(4, availableParallelism())),
+    idleMinutes: current.idleUnloadMinutes,
+  });
 
   const status = async (): Promise<StatusResult> => {
     await parsers.ready;
@@ -89,7 +101,7 @@ export function startServer(connection: Connection): ServerHandle {
         folder: parsers.folder,
       },
       model,
-      device: model.loaded ? "cpu" : `none (${model.state === "present" ? "no inference runtime yet" : "no model"})`,
+      device: (await engine.loaded)?.device ?? `none (${model.state === "present" ? "model not loaded yet: it loads on first use" : "no model"})`,
       executionProviders: current.executionProviders,
       workspaceTrusted: trusted,
       workspaceAdapter: { state: "none" },
@@ -117,7 +129,7 @@ export function startServer(connection: Connection): ServerHandle {
     connection.console.info(
       model.state === "missing" || model.state === "invalid"
         ? `CodeAdapt: workspace adapter auto-build skipped: ${model.message}`
-        : "CodeAdapt: workspace adapter auto-build skipped: this server has no inference runtime yet.",
+        : "CodeAdapt: workspace adapter auto-build skipped: the installed model has no workspace generator yet.",
     );
   };
 
@@ -180,9 +192,12 @@ export function startServer(connection: Connection): ServerHandle {
     model: modelStatus,
     isTrusted: () => trusted,
     status,
+    engine,
+    hostOptions,
   });
 
-  connection.onShutdown(() => {
+  connection.onShutdown(async () => {
+    await engine.release();
     trees.dispose();
     parsers.dispose();
   });

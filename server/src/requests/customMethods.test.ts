@@ -2,17 +2,20 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { CancellationTokenSource, LSPErrorCodes, ResponseError, TextDocuments, type Connection } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { ErrorCodes, type ModelStatus, type StatusResult } from "../../../common/src/protocol";
+import { rmSync } from "node:fs";
+import { ErrorCodes, type ModelStatus, type RefineResult, type StatusResult, type SummarizeResult } from "../../../common/src/protocol";
 import { DEFAULT_SETTINGS, normalizeSettings, type CodeAdaptSettings } from "../../../common/src/settings";
 import { DocumentTrees } from "../documents/documentTrees";
 import { ParserPool } from "../documents/parserPool";
 import { registerCustomMethods, type MethodContext } from "./customMethods";
+import { ModelHost } from "../engine/modelHost";
+import { exportTinyModel, writeManifest } from "../engine/tinyModel.testutil";
 
 /** The codeadapt/* handlers on a mock connection: which error wins, in which order. */
 const pool = new ParserPool(["python"]);
 after(() => pool.dispose());
 
-function harness(options: { model?: ModelStatus; trusted?: boolean; settings?: CodeAdaptSettings } = {}) {
+function harness(options: { model?: ModelStatus; trusted?: boolean; settings?: CodeAdaptSettings; engine?: ModelHost; dir?: string } = {}) {
   const handlers = new Map<string, (params: any, token: any) => Promise<any>>();
   const progress: string[] = [];
   const connection = {
@@ -37,6 +40,8 @@ function harness(options: { model?: ModelStatus; trusted?: boolean; settings?: C
     model: async () => model,
     isTrusted: () => options.trusted ?? true,
     status: async () => ({ model }) as StatusResult,
+    engine: options.engine ?? new ModelHost(),
+    hostOptions: () => ({ dir: options.dir ?? "/nonexistent", providers: ["cpu"], threads: 1, idleMinutes: 0 }),
   };
   registerCustomMethods(connection, context);
   const open = (uri: string, languageId: string, text: string) => {
@@ -84,13 +89,33 @@ test("a disabled language is refused even with a grammar", async () => {
   assert.match(refused.error!.message, /disabled for python/);
 });
 
-test("a verified model without a runtime says so instead of inventing output", async () => {
-  const { open, call } = harness({ model: { state: "present", manifestPath: "/m/manifest.json", message: "Model small 1 verified: 3 files", loaded: false } });
-  open("file:///c.py", "python", "def f():\n    pass\n");
-  const response = await call("codeadapt/refine", at("file:///c.py"));
-  assert.equal(response.result, undefined);
-  assert.equal(response.error?.code, ErrorCodes.RuntimeUnavailable);
-  assert.match(response.error!.message, /verified.*no inference runtime yet/);
+test("with a real (tiny, random) model, refine and summarize answer for the function at the cursor", async () => {
+  const dir = exportTinyModel();
+  writeManifest(dir);
+  const engine = new ModelHost();
+  try {
+    const { open, call } = harness({
+      model: { state: "present", manifestPath: `${dir}/manifest.json`, message: "verified", loaded: false },
+      engine,
+      dir,
+    });
+    const text = "x = 1\n\ndef add(a, b):\n    return a + b\n";
+    open("file:///c.py", "python", text);
+    const refined = await call("codeadapt/refine", { textDocument: { uri: "file:///c.py" }, position: { line: 3, character: 6 } });
+    assert.equal(refined.error, undefined);
+    const result = refined.result as RefineResult;
+    assert.equal(result.original, "def add(a, b):\n    return a + b");
+    assert.deepEqual(result.range, { start: { line: 2, character: 0 }, end: { line: 3, character: 16 } });
+    assert.equal(typeof result.refined, "string");
+    const summary = (await call("codeadapt/summarize", { textDocument: { uri: "file:///c.py" }, position: { line: 3, character: 6 } })).result as SummarizeResult;
+    assert.equal(typeof summary.summary, "string");
+    if (summary.summary) assert.match(summary.docComment!.text, /^\n    """/);
+    const outside = await call("codeadapt/summarize", { textDocument: { uri: "file:///c.py" }, position: { line: 0, character: 0 } });
+    assert.equal(outside.error?.code, ErrorCodes.NothingSelected);
+  } finally {
+    await engine.release();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("cancelled requests answer RequestCancelled", async () => {

@@ -15,12 +15,20 @@ import {
   type CodeAdaptErrorData,
   type ModelStatus,
   type RefineParams,
+  type RefineResult,
   type StatusResult,
   type SummarizeParams,
+  type SummarizeResult,
 } from "../../../common/src/protocol";
 import { isLanguageEnabled, type CodeAdaptSettings } from "../../../common/src/settings";
 import type { DocumentTrees } from "../documents/documentTrees";
 import { unavailableText } from "../hover/hover";
+import type { CodeModel, GenerationResult } from "../engine/codeModel";
+import { SupersededError, type HostOptions, type ModelHost } from "../engine/modelHost";
+import { CancelledError } from "../engine/search";
+import { docCommentFor } from "../functions/docComment";
+import { functionAt, reindent, type FunctionSpan } from "../functions/functionAt";
+import type { LanguageId } from "../parsing/languages";
 
 /** What the custom methods need from the server, so they can be tested without one. */
 export interface MethodContext {
@@ -33,6 +41,11 @@ export interface MethodContext {
   model(settings: CodeAdaptSettings): Promise<ModelStatus>;
   isTrusted(): boolean;
   status(): Promise<StatusResult>;
+  /** The loaded model (lazily) and its one request queue. */
+  engine: ModelHost;
+  hostOptions(settings: CodeAdaptSettings): HostOptions;
+  /** The active workspace adapter's deltas, if one is built. */
+  workspaceDeltas?(): import("../engine/adapters").Deltas | undefined;
 }
 
 export function cancelled(): ResponseError<void> {
@@ -48,20 +61,14 @@ function fail(code: number, message: string, data?: CodeAdaptErrorData): never {
 }
 
 /**
- * The model-backed requests stop at the first missing piece and say which: this server has no
- * inference runtime yet, so even a verified model ends in RuntimeUnavailable. They never
- * return invented text.
+ * The model-backed requests stop at the first missing piece and say which; they never return
+ * invented text.
  */
-async function requireModel(context: MethodContext, settings: CodeAdaptSettings, token: CancellationToken): Promise<never> {
+async function requireModel(context: MethodContext, settings: CodeAdaptSettings, token: CancellationToken): Promise<void> {
   const model = await context.model(settings);
   throwIfCancelled(token);
   if (model.state === "missing") fail(ErrorCodes.ModelMissing, model.message, { detail: "manifest not found", path: model.manifestPath });
   if (model.state === "invalid") fail(ErrorCodes.ModelInvalid, model.message, { path: model.manifestPath });
-  fail(
-    ErrorCodes.RuntimeUnavailable,
-    `${model.message}, but this CodeAdapt server has no inference runtime yet: summarize, refine and workspace adapters are not available in this build.`,
-    { path: model.manifestPath },
-  );
 }
 
 /** Checks that a document request can be served at all (open, supported, enabled, text). */
@@ -82,23 +89,96 @@ function requireCodeDocument(context: MethodContext, settings: CodeAdaptSettings
   return document;
 }
 
-async function documentRequest(
+/** The code a request works on: the selection when there is one, else the function around the cursor. */
+interface Target {
+  code: string;
+  start: number;
+  end: number;
+  span?: FunctionSpan;
+  language: LanguageId;
+}
+
+function targetOf(context: MethodContext, document: TextDocument, params: SummarizeParams | RefineParams): Target {
+  const lookup = context.trees.lookup(document.uri);
+  if ("reason" in lookup) fail(ErrorCodes.UnsupportedLanguage, unavailableText(lookup) ?? `CodeAdapt cannot read ${document.uri}.`);
+  const text = document.getText();
+  if (params.range) {
+    const start = document.offsetAt(params.range.start);
+    const end = document.offsetAt(params.range.end);
+    if (end > start && text.slice(start, end).trim()) {
+      return { code: text.slice(start, end), start, end, language: lookup.language };
+    }
+  }
+  const span = functionAt(lookup.tree, text, document.offsetAt(params.position));
+  if (!span) {
+    fail(ErrorCodes.NothingSelected, "Nothing to work on: select some code, or put the cursor inside a function or method.");
+  }
+  return { code: span.code, start: span.start, end: span.end, span, language: lookup.language };
+}
+
+async function generate(
   context: MethodContext,
+  task: "summarize" | "refine",
   params: SummarizeParams | RefineParams,
   token: CancellationToken,
-): Promise<never> {
+): Promise<{ document: TextDocument; target: Target; result: GenerationResult; version: number }> {
   throwIfCancelled(token);
   await context.ready;
   await context.trees.ensure(params.textDocument.uri);
   const settings = await context.settings();
   throwIfCancelled(token);
-  requireCodeDocument(context, settings, params.textDocument.uri);
-  return requireModel(context, settings, token);
+  const document = requireCodeDocument(context, settings, params.textDocument.uri);
+  await requireModel(context, settings, token);
+  const target = targetOf(context, document, params);
+  const version = document.version;
+  const request = {
+    code: target.code,
+    language: target.language,
+    maxTokens: task === "summarize" ? settings.maxSummaryTokens : undefined,
+    workspace: context.workspaceDeltas?.(),
+    isCancelled: () => token.isCancellationRequested || context.documents.get(document.uri)?.version !== version,
+  };
+  try {
+    const result = await context.engine.run(`${document.uri}|${task}`, context.hostOptions(settings), (model: CodeModel) =>
+      task === "summarize" ? model.summarize(request) : model.refine(request),
+    );
+    return { document, target, result, version };
+  } catch (error) {
+    if (error instanceof CancelledError || error instanceof SupersededError) throw cancelled();
+    if (error instanceof ResponseError) throw error;
+    fail(ErrorCodes.ModelInvalid, `The CodeAdapt model could not run: ${(error as Error).message}`);
+  }
+}
+
+async function summarize(context: MethodContext, params: SummarizeParams, token: CancellationToken): Promise<SummarizeResult> {
+  const { document, target, result } = await generate(context, "summarize", params, token);
+  const range = { start: document.positionAt(target.start), end: document.positionAt(target.end) };
+  const summary = result.text.trim();
+  const doc = target.span && summary ? docCommentFor(target.language, target.span, summary, document.getText()) : undefined;
+  return {
+    summary,
+    range,
+    truncated: result.truncated,
+    docComment: doc && { position: document.positionAt(doc.offset), text: doc.text },
+  };
+}
+
+async function refine(context: MethodContext, params: RefineParams, token: CancellationToken): Promise<RefineResult> {
+  const { document, target, result, version } = await generate(context, "refine", params, token);
+  const original = document.getText().slice(target.start, target.end);
+  const refined = target.span ? reindent(result.text, target.span.indent) : result.text;
+  return {
+    range: { start: document.positionAt(target.start), end: document.positionAt(target.end) },
+    version,
+    original,
+    refined,
+    truncated: result.truncated,
+  };
 }
 
 export function registerCustomMethods(connection: Connection, context: MethodContext): void {
-  connection.onRequest(SummarizeRequest, (params, token) => documentRequest(context, params, token));
-  connection.onRequest(RefineRequest, (params, token) => documentRequest(context, params, token));
+  connection.onRequest(SummarizeRequest, (params, token) => summarize(context, params, token));
+  connection.onRequest(RefineRequest, (params, token) => refine(context, params, token));
 
   connection.onRequest(BuildWorkspaceAdapterRequest, async (params, token) => {
     throwIfCancelled(token);
@@ -110,7 +190,8 @@ export function registerCustomMethods(connection: Connection, context: MethodCon
     try {
       const settings = await context.settings();
       throwIfCancelled(token);
-      return await requireModel(context, settings, token);
+      await requireModel(context, settings, token);
+      fail(ErrorCodes.RuntimeUnavailable, "Workspace adapters are not available in this build yet: the installed model has no workspace generator.");
     } finally {
       progress?.done();
     }

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { LanguageId } from "../parsing/languages";
+import { createParser, parseText } from "../parsing/parser";
+import { docCommentFor } from "./docComment";
+import { functionAt } from "./functionAt";
+
+async function insert(language: LanguageId, text: string, at: string, summary: string): Promise<string> {
+  const parser = await createParser(language);
+  const tree = parseText(parser, text);
+  const span = functionAt(tree, text, text.indexOf(at))!;
+  const doc = docCommentFor(language, span, summary, text);
+  tree.delete();
+  parser.delete();
+  return text.slice(0, doc.offset) + doc.text + text.slice(doc.offset);
+}
+
+test("python gets a docstring as the first statement, indented like the body", async () => {
+  const text = "class A:\n    def load(self, path: str) -> dict:\n        return read(path)\n";
+  assert.equal(await insert("python", text, "return", "load the config"),
+    'class A:\n    def load(self, path: str) -> dict:\n        """Load the config."""\n        return read(path)\n');
+});
+
+test("java, typescript and go get their comment above the function", async () => {
+  assert.equal(await insert("java", "class A {\n  int add(int a) {\n    return a;\n  }\n}\n", "return", "adds one."),
+    "class A {\n  /** Adds one. */\n  int add(int a) {\n    return a;\n  }\n}\n");
+  assert.equal(await insert("typescript", "function f(x: number) {\n  return x */ 2;\n}\n", "return", "doubles */ x"),
+    "/** Doubles * / x. */\nfunction f(x: number) {\n  return x */ 2;\n}\n");
+  assert.equal(await insert("go", "func Max(a, b int) int {\n\treturn a\n}\n", "return", "returns the larger"),
+    "// Max returns the larger.\nfunc Max(a, b int) int {\n\treturn a\n}\n");
+});
