@@ -183,17 +183,10 @@ export async function notificationTexts(page: Page): Promise<string[]> {
   return page.locator(".notifications-toasts .notification-toast").allInnerTexts().catch(() => []);
 }
 
-/** Closes every notification toast (so a later wait sees only new ones). */
+/** Clears every notification (so a later wait sees only new ones), through the palette command. */
 export async function clearNotifications(page: Page): Promise<void> {
   const toasts = page.locator(".notifications-toasts .notification-toast");
-  for (let i = 0; i < 10 && (await toasts.count()) > 0; i++) {
-    const clear = toasts.first().locator(".codicon-notifications-clear, .codicon-close").first();
-    if (await clear.isVisible().catch(() => false)) {
-      await clear.click().catch(() => undefined);
-    } else {
-      await toasts.first().hover().catch(() => undefined);
-      await clear.click({ timeout: 2_000 }).catch(() => undefined);
-    }
-    await sleep(200);
-  }
+  if ((await toasts.count()) === 0) return;
+  await runCommand(page, "Notifications: Clear All Notifications");
+  await toasts.first().waitFor({ state: "detached", timeout: 15_000 }).catch(() => undefined);
 }
