@@ -172,6 +172,7 @@ class DataConfig:
     mean_span: float = 3.0
     min_window: int = 8          # shorter denoising leftovers are dropped
     full_target: float = 0.0     # share of denoising examples that rebuild the whole window
+    identifier_masking: bool = False  # pretrain also on ttc.SPLIT with identifiers masked
     batch_tokens: int = 8192     # padded source tokens per batch (src.numel())
     max_batch: int = 256
     bucket_batches: int = 50     # sort by length within pools of this many batches
@@ -244,6 +245,67 @@ class Seq2SeqData:
         if len(tgt) + 1 > self.max_tgt:  # cut visibly, as the tokenizer's targetSequence does
             tgt = np.concatenate([tgt[:self.max_tgt - 2], [TRUNCATED]])
         return np.concatenate([[self.token], body, [EOS]]), np.concatenate([tgt, [EOS]])
+
+
+IDENTIFIER_LABELS = range(8, 20)  # function.definition .. builtin in the "ttc-v1" label set
+
+
+def identifier_runs(labels: np.ndarray) -> List[Tuple[int, int]]:
+    """[start, end) runs of consecutive tokens sharing one identifier label (a token never
+    spans two AST leaves, so a run is one identifier; whitespace has label 255)."""
+    runs, i, n = [], 0, len(labels)
+    while i < n:
+        if labels[i] in IDENTIFIER_LABELS:
+            j = i + 1
+            while j < n and labels[j] == labels[i]:
+                j += 1
+            runs.append((i, j)); i = j
+        else:
+            i += 1
+    return runs
+
+
+def mask_identifiers(ids: np.ndarray, labels: np.ndarray, max_tgt: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Identifier-aware masking (as in CodeT5's masked identifier prediction): every
+    occurrence of one identifier becomes the same sentinel; the target lists
+    <extra_k> identifier_k ... in order of first appearance, as many as fit max_tgt (</s> included)."""
+    runs = identifier_runs(labels)
+    sentinel: Dict[tuple, int] = {}
+    tgt: List[int] = []
+    for a, b in runs:
+        key = tuple(ids[a:b].tolist())
+        if key in sentinel or len(sentinel) >= N_SENTINELS or len(tgt) + 1 + len(key) + 1 > max_tgt:
+            continue
+        sentinel[key] = SENTINEL0 + len(sentinel)
+        tgt += [sentinel[key], *key]
+    inp, pos = [], 0
+    for a, b in runs:
+        key = tuple(ids[a:b].tolist())
+        if key in sentinel:
+            inp.extend(ids[pos:a].tolist()); inp.append(sentinel[key]); pos = b
+    inp.extend(ids[pos:].tolist())
+    return np.asarray(inp, dtype=np.int64), np.asarray(tgt, dtype=np.int64)
+
+
+class IdentifierData:
+    """Functions with token labels (ttc.SPLIT) for identifier-aware denoising:
+    <denoise> code with identifiers masked </s> -> <extra_0> name_0 <extra_1> name_1 ... </s>."""
+    task = "identifiers"
+
+    def __init__(self, shard: Shard, dc: DataConfig):
+        if shard.lab is None:
+            raise ShardError(f"{shard.prefix}: identifier masking needs a .lab.bin file")
+        self.shard, self.dc = shard, dc
+        self.lengths = np.minimum(shard.lengths, dc.max_src - 2)
+        self.stats = {"sequences": len(shard)}
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def example(self, j: int, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+        n = self.dc.max_src - 2
+        inp, tgt = mask_identifiers(self.shard[j][:n], self.shard.labels(j)[:n], self.dc.max_tgt - 1)
+        return np.concatenate([[DENOISE], inp, [EOS]]), np.concatenate([tgt, [EOS]])
 
 
 class TTCData:
@@ -372,7 +434,12 @@ def load_datasets(mode: str, data_dir: str, split: str, dc: DataConfig, vocab_si
     if mode == "pretrain":
         sh = Shard(p(f"pretrain.{split}"))
         sh.check_vocab(vocab_size)
-        return [DenoiseData(sh, dc)]
+        out = [DenoiseData(sh, dc)]
+        if dc.identifier_masking:
+            ident = Shard(p(f"ttc.{split}"), with_labels=True)
+            ident.check_vocab(vocab_size)
+            out.append(IdentifierData(ident, dc))
+        return out
     if mode == "task":
         out = []
         for task in ("summarize", "refine"):

@@ -118,7 +118,8 @@ def load_checked(path: str, required: tuple, what: str) -> dict:
     if not os.path.exists(path):
         raise CheckpointError(f"{what} not found: {path}")
     try:
-        obj = torch.load(path, map_location="cpu")
+        # our own run files; explicit because PyTorch >= 2.6 defaults to weights_only=True
+        obj = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as e:  # truncated zip, garbage bytes, pickle errors
         raise CheckpointError(f"{what} {path} is corrupt or truncated and cannot be loaded "
                               f"({type(e).__name__}: {e}). Delete it to start over, or restore a copy.") from e

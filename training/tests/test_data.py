@@ -158,3 +158,25 @@ def test_full_target_denoising_rebuilds_the_window_under_the_refine_token():
             assert tgt.tolist() == window.tolist() + [EOS]
             assert len(tgt) <= 64
     assert kinds == {REFINE, DENOISE}
+
+
+def test_identifier_masking_uses_one_sentinel_per_name():
+    from data import mask_identifiers
+    # def f ( x ) : return x + g(x)   with labels: kw fdef punct param punct punct kw ref op call ( ref )
+    ids = np.array([500, 600, 501, 700, 502, 503, 504, 700, 505, 800, 801, 501, 700, 502])
+    lab = np.array([0, 8, 2, 11, 2, 2, 0, 13, 1, 15, 15, 2, 13, 2])
+    inp, tgt = mask_identifiers(ids, lab, max_tgt=64)
+    s0, s1, s2 = SENTINEL0, SENTINEL0 + 1, SENTINEL0 + 2
+    assert tgt.tolist() == [s0, 600, s1, 700, s2, 800, 801]
+    assert inp.tolist() == [500, s0, 501, s1, 502, 503, 504, s1, 505, s2, 501, s1, 502]
+    # a tight target budget masks fewer names, never cuts one
+    inp, tgt = mask_identifiers(ids, lab, max_tgt=5)
+    assert tgt.tolist() == [s0, 600, s1, 700] and 800 in inp.tolist()
+
+
+def test_pretrain_with_identifier_masking(corpus):
+    dc = DataConfig(max_src=64, max_tgt=32, batch_tokens=512, identifier_masking=True)
+    sets = load_datasets("pretrain", corpus, "train", dc, 8192)
+    assert [d.task for d in sets] == ["denoise", "identifiers"]
+    src, tgt = sets[1].example(0, np.random.default_rng(0))
+    assert len(src) <= 64 and len(tgt) <= 32 and src[0] == DENOISE and tgt[-1] == EOS
