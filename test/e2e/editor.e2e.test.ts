@@ -149,6 +149,24 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
     });
   });
 
+  it("hover works in the packaged TypeScript, Java and Go grammars too", async () => {
+    await step("hover other languages", async () => {
+      const cases = [
+        { file: "web/cart.ts", line: "export function cartTotal(", token: "discountPercent", expect: /parameter of \w+ `?cartTotal/ },
+        { file: "java/com/example/shop/PriceList.java", line: "public void put(", token: "cents", expect: /parameter of \w+ `?put/ },
+        { file: "go/ratelimit/bucket.go", line: "func New(", token: "rate", expect: /parameter of \w+ `?New/ },
+      ];
+      for (const c of cases) {
+        const editor = await openFile(page, c.file, c.line);
+        const token = tokenOnLine(editor, c.line, c.token);
+        await token.waitFor({ state: "visible", timeout: 30_000 });
+        const text = await hoverUntil(page, token, c.expect, 60_000);
+        console.log(`# hover ${c.file} ${c.token}: ${JSON.stringify(text)}`);
+        await page.mouse.move(5, 5);
+      }
+    });
+  });
+
   it('"CodeAdapt: Show Model Status" from the palette shows the model status', async () => {
     await step("model status", async () => {
       await clearNotifications(page);
