@@ -299,6 +299,13 @@ def main(argv=None) -> dict:
         ck = load_checked(ckpt_path, ("step", "trainable", "optimizer", "data", "mode", "config", "rng"), "checkpoint")
         if ck["mode"] != args.mode:
             raise CheckpointError(f"{ckpt_path} is a {ck['mode']} checkpoint, not {args.mode}")
+        if ck["config"]["model"] != cfg["model"]:
+            raise CheckpointError(f"{ckpt_path} was trained with another model config: "
+                                  f"{ck['config']['model']} != {cfg['model']}")
+        changed = sorted(k for sec in ("train", "data", "adapters") for k in set(cfg[sec]) | set(ck["config"][sec])
+                         if cfg[sec].get(k) != ck["config"][sec].get(k))
+        if changed:  # allowed (e.g. a longer max_steps), but never silent
+            log({"event": "warning", "config_changed_since_checkpoint": ",".join(changed)})
         if ck.get("base_sha256") != base_sha:
             raise CheckpointError(f"{ckpt_path} was trained on a different base file (sha256 mismatch)")
         missing = set(trainable) - set(ck["trainable"])
