@@ -12,6 +12,7 @@ import {
 } from "../../common/src/protocol";
 import type { StatusBar } from "./statusBar";
 import { statusReport } from "./statusText";
+import { commandTarget, diffSidePath, refinePrompt, stillApplies, summaryMessage } from "./commandArgs";
 
 type ClientGetter = () => LanguageClient | undefined;
 
@@ -54,40 +55,48 @@ export function registerCommands(context: vscode.ExtensionContext, getClient: Cl
     range: editor.selection.isEmpty ? undefined : editor.selection,
   });
 
+  /**
+   * What a command works on: the arguments a code lens or code action passed (uri, position,
+   * range?), else the active editor's selection or cursor.
+   */
+  const commandInput = async (args: unknown[]) => {
+    const target = commandTarget(args);
+    if (!target) {
+      const editor = vscode.window.activeTextEditor;
+      return editor && { document: editor.document, params: editorParams(editor) };
+    }
+    const uri = vscode.Uri.parse(target.uri);
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri) ?? (await vscode.workspace.openTextDocument(uri));
+    return { document, params: { textDocument: { uri: target.uri }, position: target.position, range: target.range } };
+  };
+
   const withCancellableProgress = <T>(title: string, work: (token: vscode.CancellationToken, progress: vscode.Progress<{ message?: string; increment?: number }>) => Thenable<T>) =>
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => work(token, progress));
 
   context.subscriptions.push(
-    vscode.commands.registerCommand("codeadapt.summarize", async () => {
-      const editor = vscode.window.activeTextEditor;
-      const client = editor && running();
-      if (!editor || !client) return;
+    vscode.commands.registerCommand("codeadapt.summarize", async (...args: unknown[]) => {
       try {
+        const input = await commandInput(args);
+        const client = input && running();
+        if (!input || !client) return;
         const result: SummarizeResult = await withCancellableProgress("CodeAdapt: summarizing", (token) =>
-          client.sendRequest(SummarizeRequest, editorParams(editor), token),
+          client.sendRequest(SummarizeRequest, input.params, token),
         );
-        const notice = result.truncated ? " (input truncated)" : "";
-        const choice = await vscode.window.showInformationMessage(`${result.summary}${notice}`, ...(result.docComment ? ["Insert as comment"] : []));
-        if (choice && result.docComment) {
-          const edit = new vscode.WorkspaceEdit();
-          const { line, character } = result.docComment.position;
-          edit.insert(editor.document.uri, new vscode.Position(line, character), result.docComment.text);
-          await vscode.workspace.applyEdit(edit);
-        }
+        await offerSummary(input.document, result);
       } catch (error) {
         await report("summarize", error);
       }
     }),
 
-    vscode.commands.registerCommand("codeadapt.refine", async () => {
-      const editor = vscode.window.activeTextEditor;
-      const client = editor && running();
-      if (!editor || !client) return;
+    vscode.commands.registerCommand("codeadapt.refine", async (...args: unknown[]) => {
       try {
+        const input = await commandInput(args);
+        const client = input && running();
+        if (!input || !client) return;
         const result: RefineResult = await withCancellableProgress("CodeAdapt: refining", (token) =>
-          client.sendRequest(RefineRequest, editorParams(editor), token),
+          client.sendRequest(RefineRequest, input.params, token),
         );
-        await offerRefinement(editor.document, result, refinedTexts);
+        await offerRefinement(input.document, result, refinedTexts);
       } catch (error) {
         await report("refine", error);
       }
@@ -136,27 +145,63 @@ export function registerCommands(context: vscode.ExtensionContext, getClient: Cl
   );
 }
 
-/** Shows original vs. refined in a diff editor; Accept applies one undoable WorkspaceEdit. */
+/** Shows the summary; "Insert as doc comment" applies it with one undoable WorkspaceEdit. */
+async function offerSummary(document: vscode.TextDocument, result: SummarizeResult): Promise<void> {
+  const insert = "Insert as doc comment";
+  const actions = result.docComment && result.summary.trim() ? [insert] : [];
+  const message = `CodeAdapt: ${summaryMessage(result)}`;
+  const choice = result.truncated
+    ? await vscode.window.showWarningMessage(message, ...actions)
+    : await vscode.window.showInformationMessage(message, ...actions);
+  if (choice !== insert || !result.docComment) return;
+  if (!stillApplies(document.version, result.version)) {
+    void vscode.window.showWarningMessage("CodeAdapt: the document changed since the summary was computed; summarize again to insert it.");
+    return;
+  }
+  const edit = new vscode.WorkspaceEdit();
+  const { line, character } = result.docComment.position;
+  edit.insert(document.uri, new vscode.Position(line, character), result.docComment.text);
+  if (!(await vscode.workspace.applyEdit(edit))) void vscode.window.showErrorMessage("CodeAdapt: the doc comment could not be inserted.");
+}
+
+/**
+ * Shows original vs. refined in a diff editor; Accept applies one undoable WorkspaceEdit if the
+ * document is still at the version the refinement was computed for; Reject, dismissing the
+ * question or a changed document leave it untouched. The diff editor closes either way.
+ */
 async function offerRefinement(document: vscode.TextDocument, result: RefineResult, refinedTexts: Map<string, string>): Promise<void> {
   const id = randomUUID();
-  const original = vscode.Uri.from({ scheme: REFINED_SCHEME, path: `/${id}/original`, query: document.languageId });
-  const refined = vscode.Uri.from({ scheme: REFINED_SCHEME, path: `/${id}/refined`, query: document.languageId });
+  const original = vscode.Uri.from({ scheme: REFINED_SCHEME, path: diffSidePath(id, "original", document.uri.path) });
+  const refined = vscode.Uri.from({ scheme: REFINED_SCHEME, path: diffSidePath(id, "refined", document.uri.path) });
   refinedTexts.set(original.toString(), result.original);
   refinedTexts.set(refined.toString(), result.refined);
   try {
     await vscode.commands.executeCommand("vscode.diff", original, refined, "CodeAdapt: original ↔ refined");
-    const choice = await vscode.window.showInformationMessage("CodeAdapt: apply the refinement?", "Accept", "Reject");
+    const prompt = refinePrompt(result);
+    if (result.original === result.refined) {
+      void vscode.window.showInformationMessage(prompt);
+      return;
+    }
+    const choice = await (result.truncated ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(prompt, "Accept", "Reject");
     if (choice !== "Accept") return;
-    if (document.version !== result.version) {
+    if (!stillApplies(document.version, result.version)) {
       void vscode.window.showWarningMessage("CodeAdapt: the document changed since the refinement was computed; nothing was applied.");
       return;
     }
     const { start, end } = result.range;
     const edit = new vscode.WorkspaceEdit();
     edit.replace(document.uri, new vscode.Range(start.line, start.character, end.line, end.character), result.refined);
-    await vscode.workspace.applyEdit(edit);
+    if (!(await vscode.workspace.applyEdit(edit))) void vscode.window.showErrorMessage("CodeAdapt: the refinement could not be applied.");
   } finally {
+    await closeDiff(refined);
     refinedTexts.delete(original.toString());
     refinedTexts.delete(refined.toString());
   }
+}
+
+async function closeDiff(refined: vscode.Uri): Promise<void> {
+  const tabs = vscode.window.tabGroups.all
+    .flatMap((group) => group.tabs)
+    .filter((tab) => tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.toString() === refined.toString());
+  if (tabs.length > 0) await vscode.window.tabGroups.close(tabs).then(undefined, () => undefined);
 }

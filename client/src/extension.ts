@@ -12,6 +12,7 @@ import { DidChangeTrustNotification, StatusChangedNotification, type Initializat
 import { EDITOR_LANGUAGES } from "../../common/src/settings";
 import { registerCommands } from "./commands";
 import { StatusBar } from "./statusBar";
+import { trackVisibleRanges } from "./visibleRanges";
 
 let client: LanguageClient | undefined;
 
@@ -62,6 +63,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
 
   registerCommands(context, () => client, output, statusBar);
+  // What the user sees, so the server precomputes the model's token types there (debounced).
+  const visibleRanges = trackVisibleRanges(() => client);
+  context.subscriptions.push(visibleRanges);
+  context.subscriptions.push(current.onDidChangeState((event) => event.newState === State.Running && visibleRanges.refresh()));
 
   statusBar.setServerState("starting");
   try {

@@ -71,6 +71,8 @@ export interface SummarizeResult {
   truncated: boolean;
   /** The summary formatted as the language's doc comment, ready to insert at `position`. */
   docComment?: { position: Position; text: string };
+  /** The document version `range` and `docComment.position` refer to. */
+  version: number;
 }
 
 export const SummarizeRequest = new RequestType<SummarizeParams, SummarizeResult, CodeAdaptErrorData>("codeadapt/summarize");
@@ -157,6 +159,22 @@ export const StatusRequest = new RequestType<StatusParams, StatusResult, CodeAda
 
 /** Server → client: the status changed (model found/lost, settings changed, build finished). */
 export const StatusChangedNotification = new NotificationType<StatusResult>("codeadapt/statusChanged");
+
+// ---------------------------------------------------------------- codeadapt/visibleRanges
+
+export interface VisibleRangesParams {
+  /** The document shown in the active editor. */
+  uri: string;
+  /** Its visible ranges (folded regions split them). Empty: the document is no longer visible. */
+  ranges: Range[];
+}
+
+/**
+ * Client → server (debounced, on scroll and active-editor changes): what the user sees. The
+ * server computes the model's token types for that region in the background, so hovers there
+ * answer from a cache.
+ */
+export const VisibleRangesNotification = new NotificationType<VisibleRangesParams>("codeadapt/visibleRanges");
 
 // ---------------------------------------------------------------- workspace trust
 

@@ -16,6 +16,7 @@ test("package.json declares every setting with the shared defaults", () => {
     "codeadapt.workspaceAdapter.autoBuild": DEFAULT_SETTINGS.workspaceAdapter.autoBuild,
     "codeadapt.languages": DEFAULT_SETTINGS.languages,
     "codeadapt.idleUnloadMinutes": DEFAULT_SETTINGS.idleUnloadMinutes,
+    "codeadapt.codeLens.enabled": DEFAULT_SETTINGS.codeLens.enabled,
     "codeadapt.trace.server": DEFAULT_SETTINGS.trace.server,
   };
   assert.deepEqual(Object.keys(properties).sort(), Object.keys(flat).sort());
@@ -50,6 +51,9 @@ test("normalizeSettings fills gaps and rejects bad values", () => {
   assert.equal(settings.languages.go, false);
   assert.equal(settings.languages.python, true);
   assert.equal(settings.trace.server, "verbose");
+  assert.equal(settings.codeLens.enabled, true);
+  assert.equal(normalizeSettings({ codeLens: { enabled: false } }).codeLens.enabled, false);
+  assert.equal(normalizeSettings({ codeLens: { enabled: "no" } }).codeLens.enabled, true);
   assert.deepEqual(normalizeSettings({ executionProviders: [] }).executionProviders, ["cpu"]);
 });
 

@@ -40,6 +40,10 @@ export interface CodeAdaptSettings {
   languages: Record<EditorLanguage, boolean>;
   /** Release the model after this many idle minutes (0 = never). */
   idleUnloadMinutes: number;
+  codeLens: {
+    /** Show "Summarize" / "Refine" code lenses above functions and methods. */
+    enabled: boolean;
+  };
   trace: { server: TraceLevel };
 }
 
@@ -59,6 +63,7 @@ export const DEFAULT_SETTINGS: CodeAdaptSettings = {
     go: true,
   },
   idleUnloadMinutes: 10,
+  codeLens: { enabled: true },
   trace: { server: "off" },
 };
 
@@ -96,6 +101,7 @@ export function normalizeSettings(raw: unknown): CodeAdaptSettings {
     },
     languages,
     idleUnloadMinutes: clampInt(input.idleUnloadMinutes, 0, 24 * 60, d.idleUnloadMinutes),
+    codeLens: { enabled: typeof input.codeLens?.enabled === "boolean" ? input.codeLens.enabled : d.codeLens.enabled },
     trace: { server: trace === "messages" || trace === "verbose" ? trace : "off" },
   };
 }

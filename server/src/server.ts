@@ -13,13 +13,18 @@ import {
   DidChangeTrustNotification,
   PROTOCOL_VERSION,
   StatusChangedNotification,
+  VisibleRangesNotification,
   type InitializationOptions,
   type StatusResult,
 } from "../../common/src/protocol";
 import { DEFAULT_SETTINGS, isLanguageEnabled, normalizeSettings, type CodeAdaptSettings } from "../../common/src/settings";
 import { DocumentTrees } from "./documents/documentTrees";
 import { ParserPool } from "./documents/parserPool";
-import { hoverAt } from "./hover/hover";
+import { hoverWithModel } from "./hover/hover";
+import { ModelTokenTypes } from "./hover/modelTokenTypes";
+import { codeLensesFor } from "./codeLens/codeLens";
+import { codeActionsFor } from "./codeActions/codeActions";
+import { CodeActionKind, CodeLensRefreshRequest } from "vscode-languageserver";
 import { checkModel, findExtensionRoot, resolveModelDir } from "./model/modelManifest";
 import { ModelHost, type HostOptions } from "./engine/modelHost";
 import { registerCustomMethods } from "./requests/customMethods";
@@ -57,10 +62,15 @@ export function startServer(connection: Connection): ServerHandle {
     update: (document, changes, version) => trees.update(document, changes, version),
   });
   trees = new DocumentTrees(parsers, (uri) => documents.get(uri));
-  documents.onDidClose((event) => trees.close(event.document.uri));
+  documents.onDidClose((event) => {
+    trees.close(event.document.uri);
+    modelTokenTypes.closed(event.document.uri);
+  });
+  documents.onDidChangeContent((event) => modelTokenTypes.changed(event.document.uri));
 
   let trusted = false;
   let hasConfigurationCapability = false;
+  let codeLensRefresh = false;
   let settingsCache: Promise<CodeAdaptSettings> | undefined;
 
   const settings = (): Promise<CodeAdaptSettings> => {
@@ -86,6 +96,15 @@ export function startServer(connection: Connection): ServerHandle {
     providers: current.executionProviders,
     threads: Math.max(1, Math.min(4, availableParallelism())),
     idleMinutes: current.idleUnloadMinutes,
+  });
+
+  // Model token types for hover: visible region in the background, cached per version.
+  const modelTokenTypes = new ModelTokenTypes({
+    engine,
+    trees,
+    document: (uri) => documents.get(uri),
+    hostOptions: async () => hostOptions(await settings()),
+    log: (message) => connection.console.info(`CodeAdapt: ${message}`),
   });
 
   const status = async (): Promise<StatusResult> => {
@@ -137,10 +156,13 @@ export function startServer(connection: Connection): ServerHandle {
     const options = (params.initializationOptions ?? {}) as Partial<InitializationOptions>;
     trusted = options.workspaceTrusted === true;
     hasConfigurationCapability = params.capabilities.workspace?.configuration === true;
+    codeLensRefresh = params.capabilities.workspace?.codeLens?.refreshSupport === true;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.RefactorRewrite] },
       },
       serverInfo: { name: "codeadapt-server", version: serverVersion() },
     };
@@ -157,6 +179,8 @@ export function startServer(connection: Connection): ServerHandle {
 
   connection.onDidChangeConfiguration(() => {
     settingsCache = undefined;
+    modelTokenTypes.reset();
+    if (codeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
     publishStatus();
   });
 
@@ -177,11 +201,37 @@ export function startServer(connection: Connection): ServerHandle {
     await trees.ensure(document.uri);
     if (token.isCancellationRequested || !documents.get(document.uri)) return null;
     try {
-      return hoverAt(trees, document, params.position);
+      return await hoverWithModel(trees, document, params.position, (offset) => modelTokenTypes.at(document, offset));
     } catch (error) {
       connection.console.error(`CodeAdapt: hover failed on ${document.uri}: ${(error as Error).stack ?? error}`);
       return null;
     }
+  });
+
+  connection.onNotification(VisibleRangesNotification, (params) => {
+    if (Array.isArray(params?.ranges)) modelTokenTypes.setVisible(params.uri, params.ranges);
+  });
+
+  /** The document's tree when lenses/actions may be offered (enabled language, parsed, not too large). */
+  const treeFor = async (uri: string) => {
+    await parsers.ready;
+    const current = await settings();
+    const document = documents.get(uri);
+    if (!document || !isLanguageEnabled(current, document.languageId)) return undefined;
+    const found = trees.lookup(uri);
+    return "reason" in found ? undefined : { document, tree: found.tree, settings: current };
+  };
+
+  connection.onCodeLens(async (params, token) => {
+    const found = await treeFor(params.textDocument.uri);
+    if (!found || token.isCancellationRequested || !found.settings.codeLens.enabled) return [];
+    return codeLensesFor(found.tree, found.document);
+  });
+
+  connection.onCodeAction(async (params, token) => {
+    const found = await treeFor(params.textDocument.uri);
+    if (!found || token.isCancellationRequested) return [];
+    return codeActionsFor(found.tree, found.document, params);
   });
 
   registerCustomMethods(connection, {

@@ -28,6 +28,8 @@ export class LspTestClient {
   private readonly pending = new Map<number, (response: ResponseMessage) => void>();
   private readonly handlers = new Map<string, ServerRequestHandler>();
   readonly notifications: { method: string; params: any }[] = [];
+  /** Responses to no request of ours, or a second answer to one (a protocol error). */
+  readonly unexpectedResponses: ResponseMessage[] = [];
   private readonly notificationWaiters: { method: string; resolve: (params: any) => void }[] = [];
   stderr = "";
   exitCode: Promise<number | null>;
@@ -165,7 +167,8 @@ export class LspTestClient {
     } else if (message.id !== undefined) {
       const done = this.pending.get(message.id);
       this.pending.delete(message.id);
-      done?.(message);
+      if (done) done(message);
+      else this.unexpectedResponses.push(message);
     } else {
       this.notifications.push({ method: message.method, params: message.params });
       for (let i = this.notificationWaiters.length - 1; i >= 0; i--) {

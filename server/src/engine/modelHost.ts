@@ -20,11 +20,22 @@ export class SupersededError extends Error {
   }
 }
 
+export type Priority = "normal" | "low";
+
+interface Job {
+  key: string;
+  ticket: number;
+  priority: Priority;
+  start(): void;
+}
+
 export class ModelHost {
   private model?: Promise<CodeModel>;
   private loadedKey = "";
   private idleTimer?: NodeJS.Timeout;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Waiting jobs; normal ones always go before low-priority ones (hover token types). */
+  private readonly waiting: Job[] = [];
+  private busy = false;
   private latest = new Map<string, number>();
   private sequence = 0;
   private running = 0;
@@ -58,24 +69,65 @@ export class ModelHost {
     return this.model ? this.model.catch(() => undefined) : Promise.resolve(undefined);
   }
 
-  /** Runs `work` after the queued ones; drops it if a newer request with the same key arrived. */
-  run<T>(key: string, options: HostOptions, work: (model: CodeModel) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` after the queued ones (normal priority before low); drops it if a newer request
+   * with the same key arrived before it started. While it runs, `superseded()` turns true as soon
+   * as a newer request with the same key is queued, so generation can stop between decode steps.
+   */
+  run<T>(
+    key: string,
+    options: HostOptions,
+    work: (model: CodeModel, superseded: () => boolean) => Promise<T>,
+    priority: Priority = "normal",
+  ): Promise<T> {
     const ticket = ++this.sequence;
     this.latest.set(key, ticket);
-    const job = this.tail.then(async () => {
-      if (this.latest.get(key) !== ticket) throw new SupersededError();
-      this.running++;
-      clearTimeout(this.idleTimer);
-      try {
-        return await work(await this.get(options));
-      } finally {
-        this.running--;
-        if (this.latest.get(key) === ticket) this.latest.delete(key);
-        this.scheduleRelease(options.idleMinutes);
-      }
+    const superseded = () => this.latest.get(key) !== ticket;
+    return new Promise<T>((resolve, reject) => {
+      const job: Job = {
+        key,
+        ticket,
+        priority,
+        start: () => {
+          if (superseded()) {
+            reject(new SupersededError());
+            this.next();
+            return;
+          }
+          this.running++;
+          clearTimeout(this.idleTimer);
+          void (async () => {
+            try {
+              const model = await this.get(options);
+              if (superseded()) throw new SupersededError();
+              resolve(await work(model, superseded));
+            } catch (error) {
+              reject(error);
+            } finally {
+              this.running--;
+              if (!superseded()) this.latest.delete(key);
+              this.scheduleRelease(options.idleMinutes);
+              this.next();
+            }
+          })();
+        },
+      };
+      const firstLow = priority === "normal" ? this.waiting.findIndex((j) => j.priority === "low") : -1;
+      if (firstLow >= 0) this.waiting.splice(firstLow, 0, job);
+      else this.waiting.push(job);
+      if (!this.busy) this.next();
     });
-    this.tail = job.catch(() => undefined);
-    return job;
+  }
+
+  /** Number of jobs waiting (not running). */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  private next(): void {
+    const job = this.waiting.shift();
+    this.busy = job !== undefined;
+    job?.start();
   }
 
   private scheduleRelease(minutes: number): void {

@@ -75,3 +75,43 @@ export function reindent(code: string, indent: number): string {
   const pad = " ".repeat(indent);
   return code.replace(/\n(?=[^\n])/g, `\n${pad}`);
 }
+
+/** A function or method found in a document, for code lenses and code actions. */
+export interface FunctionMark {
+  name: string;
+  kind: "function" | "method";
+  /** Start of the definition including decorators/annotations (where a lens goes). */
+  start: number;
+  /** Start of the function node itself: `functionAt(tree, text, at)` finds this function. */
+  at: number;
+  end: number;
+}
+
+/**
+ * Every function and method with a body, in document order (nested ones too), at most `limit`.
+ * One cursor walk over the tree; no labelling.
+ */
+export function functionsIn(tree: Tree, limit = 2000): FunctionMark[] {
+  const marks: FunctionMark[] = [];
+  const cursor = tree.walk();
+  try {
+    for (;;) {
+      const node = cursor.currentNode;
+      const definition = definitionOf(node);
+      if (definition && definition.kind !== "class" && node.childForFieldName("body")) {
+        const holder = node.parent?.type === "decorated_definition" ? node.parent : node;
+        marks.push({ name: definition.name, kind: definition.kind, start: holder.startIndex, at: node.startIndex, end: node.endIndex });
+        if (marks.length >= limit) break;
+      }
+      if (node.childCount > 0 && cursor.gotoFirstChild()) continue;
+      let moved = false;
+      while (!moved) {
+        if (cursor.gotoNextSibling()) moved = true;
+        else if (!cursor.gotoParent()) return marks;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+  return marks;
+}

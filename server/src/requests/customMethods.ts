@@ -131,17 +131,21 @@ async function generate(
   await requireModel(context, settings, token);
   const target = targetOf(context, document, params);
   const version = document.version;
+  // Stops between decode steps when cancelled, when the document changes, or when a newer
+  // request for the same document and task arrives (the older one is dropped).
+  let superseded = () => false;
   const request = {
     code: target.code,
     language: target.language,
     maxTokens: task === "summarize" ? settings.maxSummaryTokens : undefined,
     workspace: context.workspaceDeltas?.(),
-    isCancelled: () => token.isCancellationRequested || context.documents.get(document.uri)?.version !== version,
+    isCancelled: () => token.isCancellationRequested || superseded() || context.documents.get(document.uri)?.version !== version,
   };
   try {
-    const result = await context.engine.run(`${document.uri}|${task}`, context.hostOptions(settings), (model: CodeModel) =>
-      task === "summarize" ? model.summarize(request) : model.refine(request),
-    );
+    const result = await context.engine.run(`${document.uri}|${task}`, context.hostOptions(settings), (model: CodeModel, newer) => {
+      superseded = newer;
+      return task === "summarize" ? model.summarize(request) : model.refine(request);
+    });
     return { document, target, result, version };
   } catch (error) {
     if (error instanceof CancelledError || error instanceof SupersededError) throw cancelled();
@@ -151,7 +155,7 @@ async function generate(
 }
 
 async function summarize(context: MethodContext, params: SummarizeParams, token: CancellationToken): Promise<SummarizeResult> {
-  const { document, target, result } = await generate(context, "summarize", params, token);
+  const { document, target, result, version } = await generate(context, "summarize", params, token);
   const range = { start: document.positionAt(target.start), end: document.positionAt(target.end) };
   const summary = result.text.trim();
   const doc = target.span && summary ? docCommentFor(target.language, target.span, summary, document.getText()) : undefined;
@@ -160,6 +164,7 @@ async function summarize(context: MethodContext, params: SummarizeParams, token:
     range,
     truncated: result.truncated,
     docComment: doc && { position: document.positionAt(doc.offset), text: doc.text },
+    version,
   };
 }
 
