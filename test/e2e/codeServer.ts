@@ -224,8 +224,12 @@ export async function startCodeServer(opts: {
   const child = spawn(process.execPath, args, { env: envFor(opts.dirs), stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
+  // Never leave code-server running after the test process ends, however it ends.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   let exited: string | null = null;
   child.on("exit", (code, signal) => {
+    process.removeListener("exit", killOnExit);
     exited = `code-server exited (code ${code}, signal ${signal}); see ${opts.logFile}`;
   });
 

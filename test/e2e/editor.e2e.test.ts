@@ -83,6 +83,7 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
   }
 
   before(async () => {
+    rmSync(results, { recursive: true, force: true });
     mkdirSync(results, { recursive: true });
     const entry = ensureCodeServer();
     const vsix = ensureVsix();
