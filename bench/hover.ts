@@ -8,7 +8,22 @@
  *               together, so the hover pays for applying the edit and re-parsing incrementally
  * Targets (DESIGN.md, 2 CPU threads): warm p50 ≤ 10 ms, after an edit p50 ≤ 60 ms.
  * A 4 MB generated Python file is measured too, for scale (no target).
+ *
+ * Then the model-backed hover (the NER adapters' token type next to the syntax tree's), with
+ * randomly initialised exports of the tiny and the small configuration (real graphs and sizes,
+ * random weights: latency is what is measured). The client reports the whole fixture visible
+ * (codeadapt/visibleRanges) and the first hover waits until the visible region is computed;
+ *   warm        same version: the prediction comes from the per-version cache
+ *   after edit  didChange + hover together: the cache is gone, the hover asks for the function
+ *               around it (≤ 160 tokens) and waits at most 100 ms, else answers "pending"
+ * The share of after-edit hovers that got a prediction (not "pending") is reported too.
+ *   BENCH_HOVER_MODELS=tiny,small (default both), BENCH_MODEL_ROUNDS, BENCH_MODEL_EDIT_ROUNDS
  */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, writeManifest } from "../server/src/engine/tinyModel.testutil";
 import { LspTestClient, FIXTURE_LANGUAGES, fixtureUri, readFixture } from "../test/protocol/lspClient";
 
 const WARM_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 400);
@@ -76,7 +91,9 @@ async function measure(client: LspTestClient, name: string, languageId: string, 
 }
 
 async function main(): Promise<void> {
-  const client = new LspTestClient();
+  // AST-only baseline: an empty model folder, whatever models/ holds.
+  const noModel = mkdtempSync(join(tmpdir(), "codeadapt-bench-nomodel-"));
+  const client = new LspTestClient([], { CODEADAPT_MODEL_DIR: noModel });
   await client.initialize();
   const rows: Row[] = [];
   for (const [name, languageId] of Object.entries(FIXTURE_LANGUAGES)) {
@@ -99,6 +116,100 @@ async function main(): Promise<void> {
   const verdict = (value: number, target: number) => `${value.toFixed(2)} ms (target ≤ ${target} ms: ${value <= target ? "met" : "MISSED"})`;
   console.log(`\nAll fixtures: warm p50 ${verdict(percentile(warm, 50), 10)}, p95 ${percentile(warm, 95).toFixed(2)} ms`);
   console.log(`All fixtures: after an edit p50 ${verdict(percentile(edit, 50), 60)}, p95 ${percentile(edit, 95).toFixed(2)} ms`);
+  rmSync(noModel, { recursive: true, force: true });
+
+  const sizes = (process.env.BENCH_HOVER_MODELS ?? "tiny,small").split(",").filter(Boolean);
+  for (const size of sizes) await benchModelHover(size, fmt, verdict);
+}
+
+const MODEL_WARM_ROUNDS = Number(process.env.BENCH_MODEL_ROUNDS ?? 200);
+const MODEL_EDIT_ROUNDS = Number(process.env.BENCH_MODEL_EDIT_ROUNDS ?? 40);
+
+interface ModelRow extends Row {
+  /** After-edit hovers answered with a prediction (the rest said "pending"). */
+  editPredicted: number;
+}
+
+const modelLine = (hover: any): string | undefined =>
+  (hover?.contents?.value as string | undefined)?.split("\n").find((line) => /^(⚠ )?model/.test(line));
+
+async function benchModelHover(
+  size: string,
+  fmt: (values: number[], p: number) => string,
+  verdict: (value: number, target: number) => string,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `codeadapt-bench-${size}-`));
+  try {
+    execFileSync("/usr/bin/python3", [join(ROOT, "training/export.py"), "--random-config", join(ROOT, `training/configs/${size}.json`), "--out", dir, "--random-adapters"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    writeManifest(dir, { task: { path: "adapters/lora.json" }, ner: { path: "adapters/ner.json" } });
+    const client = new LspTestClient([], { CODEADAPT_MODEL_DIR: dir });
+    await client.initialize();
+    const rows: ModelRow[] = [];
+    for (const [name, languageId] of Object.entries(FIXTURE_LANGUAGES)) {
+      rows.push(await measureModel(client, name, languageId, readFixture(name), fixtureUri(name)));
+    }
+    await client.shutdown();
+    console.log(`\nModel-backed hover, ${size} config (random weights), round trip over stdio (ms); ${MODEL_WARM_ROUNDS} warm / ${MODEL_EDIT_ROUNDS} after-edit hovers per fixture\n`);
+    console.log("| fixture              |    chars | warm p50 | warm p95 | edit p50 | edit p95 | edit: predicted |");
+    console.log("|----------------------|---------:|---------:|---------:|---------:|---------:|----------------:|");
+    for (const row of rows) {
+      const share = `${row.editPredicted}/${row.edit.length}`;
+      console.log(`| ${row.name.padEnd(20)} | ${String(row.chars).padStart(8)} | ${fmt(row.warm, 50)}  | ${fmt(row.warm, 95)}  | ${fmt(row.edit, 50)}  | ${fmt(row.edit, 95)}  | ${share.padStart(15)} |`);
+    }
+    const warm = rows.flatMap((row) => row.warm);
+    const edit = rows.flatMap((row) => row.edit);
+    const predicted = rows.reduce((sum, row) => sum + row.editPredicted, 0);
+    console.log(`\n${size}: warm (cached model prediction) p50 ${verdict(percentile(warm, 50), 10)}, p95 ${percentile(warm, 95).toFixed(2)} ms`);
+    console.log(`${size}: after an edit p50 ${verdict(percentile(edit, 50), 60)}, p95 ${percentile(edit, 95).toFixed(2)} ms; ${predicted}/${edit.length} answered with the model's prediction, the rest "pending"`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measureModel(client: LspTestClient, name: string, languageId: string, text: string, uri: string): Promise<ModelRow> {
+  client.open(uri, languageId, text);
+  const lines = text.split("\n");
+  client.notify("codeadapt/visibleRanges", { uri, ranges: [{ start: { line: 0, character: 0 }, end: { line: lines.length, character: 0 } }] });
+  const targets = identifierPositions(text);
+  // Wait until the visible region is computed (the first use also loads the model).
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const line = modelLine(await client.hover(uri, targets[0].line, targets[0].character));
+    if (line && line !== "model prediction pending") break; // no line: the model folder is still being verified
+    if (Date.now() > deadline) throw new Error(`${name}: model prediction still pending after 120 s`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  const warm: number[] = [];
+  for (let i = 0; i < MODEL_WARM_ROUNDS; i++) {
+    const at = targets[i % targets.length];
+    const [ms, hover] = await timed(() => client.hover(uri, at.line, at.character));
+    const line = modelLine(hover);
+    if (!line || line === "model prediction pending") throw new Error(`${name}: warm hover without a prediction at ${at.line}:${at.character}: ${line}`);
+    warm.push(ms);
+  }
+  let editLine = lines.length - 2;
+  while (editLine > 0 && !/\S/.test(lines[editLine])) editLine--;
+  const edit: number[] = [];
+  let editPredicted = 0;
+  let version = 1;
+  for (let i = 0; i < MODEL_EDIT_ROUNDS; i++) {
+    const at = targets[i % targets.length];
+    const start = { line: editLine, character: 0 };
+    const change = i % 2 === 0 ? { range: { start, end: start }, text: " " } : { range: { start, end: { line: editLine, character: 1 } }, text: "" };
+    const hover = client.request("textDocument/hover", { textDocument: { uri }, position: at });
+    const [ms, response] = await timed(() => {
+      client.write([client.notification("textDocument/didChange", { textDocument: { uri, version: ++version }, contentChanges: [change] }), hover.message]);
+      return hover.response;
+    });
+    const line = modelLine(response.result);
+    if (!line) throw new Error(`${name}: no model line after an edit at ${at.line}:${at.character}`);
+    if (line !== "model prediction pending") editPredicted++;
+    edit.push(ms);
+  }
+  client.notify("textDocument/didClose", { textDocument: { uri } });
+  return { name, chars: text.length, warm, edit, editPredicted };
 }
 
 main().catch((error) => {

@@ -55,9 +55,9 @@ async function hoverWithPrediction(c: LspTestClient, uri: string, at: { line: nu
   for (;;) {
     const hover = await c.hover(uri, at.line, at.character);
     const line = modelLineOf(hover);
-    assert.ok(line, `no model line in ${JSON.stringify(hover.contents.value)}`);
-    if (line !== "model prediction pending") return hover;
-    if (Date.now() > deadline) assert.fail(`still pending after ${timeoutMs} ms`);
+    // No line at all only while the model folder is still being verified (hover never waits on it).
+    if (line && line !== "model prediction pending") return hover;
+    if (Date.now() > deadline) assert.fail(`still no prediction after ${timeoutMs} ms: ${JSON.stringify(hover.contents.value)}`);
     await sleep(100);
   }
 }
@@ -244,7 +244,7 @@ test("pending and version invalidation: an edit drops the cached predictions", a
     impatient.open(py, "python", pyText);
     const at = positionOf(pyText, "retries", 1);
     const cold = await impatient.hover(py, at.line, at.character);
-    assert.equal(modelLineOf(cold), "model prediction pending", "nothing can be ready before the model loads");
+    assert.ok([undefined, "model prediction pending"].includes(modelLineOf(cold)), "nothing can be ready before the model loads");
     assert.equal(lines(cold)[0], "**parameter** `retries`", "pending still shows the syntax tree's label");
     checkModelLine(await hoverWithPrediction(impatient, py, at));
     // Keep the model busy with a refine of another document (normal priority: token types wait

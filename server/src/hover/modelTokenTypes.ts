@@ -94,6 +94,8 @@ export class ModelTokenTypes {
 
   /** A document changed: its predictions are stale; recompute the visible region after a quiet period. */
   changed(uri: string): void {
+    // Opened or edited: check (once per model folder) whether a model can answer, ahead of the first hover.
+    void this.isUsable().catch(() => undefined);
     const state = this.states.get(uri);
     if (!state) return;
     clearTimeout(state.timer);
@@ -123,7 +125,9 @@ export class ModelTokenTypes {
    * "pending" when none is ready within `waitMs`, or undefined (no usable model, or no token there).
    */
   async at(document: TextDocument, offset: number): Promise<ModelAnswer | undefined> {
-    if (!(await this.isUsable())) return undefined;
+    // The first check of a model folder hashes its files: never hold a hover on it.
+    const usable = await Promise.race([this.isUsable(), delay(Math.max(100, this.options.waitMs)).then(() => false)]);
+    if (!usable) return undefined;
     const state = this.state(document.uri);
     if (!state || document.version !== state.version) return { kind: "pending" };
     const found = this.lookup(state, offset);
@@ -237,6 +241,8 @@ export class ModelTokenTypes {
     return usable;
   }
 }
+
+const delay = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref?.());
 
 /** True when the model folder verifies and its manifest names an NER adapter. Never throws. */
 export async function hasNerAdapter(dir: string): Promise<boolean> {
