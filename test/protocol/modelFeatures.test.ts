@@ -197,6 +197,31 @@ test("summarize and refine from the real engine have the documented shape", asyn
   client.notify("textDocument/didClose", { textDocument: { uri } });
 });
 
+test("the client's edits apply cleanly: the doc comment parses as a docstring; a refinement replaces its range", async () => {
+  const uri = "file:///mem/accept.py";
+  client.open(uri, "python", pyText);
+  const summary = await client.call("codeadapt/summarize", { textDocument: { uri }, position: { line: 12, character: 8 } });
+  assert.ok(summary.summary && summary.docComment, "the random model gave no summary to insert");
+  // "Insert as doc comment": the client inserts docComment.text at docComment.position (one WorkspaceEdit).
+  const at = summary.docComment.position;
+  client.notify("textDocument/didChange", { textDocument: { uri, version: 2 }, contentChanges: [{ range: { start: at, end: at }, text: summary.docComment.text }] });
+  const docLine = at.line + 1;
+  const hover = await client.hover(uri, docLine, 6);
+  assert.match(lines(hover)[0], /^\*\*docstring\*\* /, `the inserted comment is not a docstring: ${JSON.stringify(summary.docComment.text)}`);
+  const again = await client.call("codeadapt/summarize", { textDocument: { uri }, position: { line: 13, character: 8 } });
+  assert.deepEqual(again.range.start, { line: 9, character: 0 });
+  assert.equal(again.version, 2);
+  // "Accept": the client replaces result.range with result.refined when the version still matches.
+  const refine = await client.call("codeadapt/refine", { textDocument: { uri }, position: { line: 26, character: 10 } });
+  assert.equal(refine.version, 2);
+  assert.equal(refine.original, "def get(self, key, default=None):\n        return self.values.get(key, default)");
+  client.notify("textDocument/didChange", { textDocument: { uri, version: 3 }, contentChanges: [{ range: refine.range, text: "def get(self, key):\n        return key" }] });
+  const lenses = await client.call("textDocument/codeLens", { textDocument: { uri } });
+  assert.deepEqual([...new Set(lenses.map((l: any) => l.range.start.line))], [9, 22, 25]);
+  assert.match(lines(await client.hover(uri, 26, 16))[0], /^\*\*parameter\*\* `key`/);
+  client.notify("textDocument/didClose", { textDocument: { uri } });
+});
+
 test("a request cancelled mid-generation answers -32800 and nothing else happens", async () => {
   // Warm: the model is loaded, the queue is empty, so refine starts decoding at once.
   const params = { textDocument: { uri: py }, position: { line: 12, character: 8 }, workDoneToken: "refine-cancel" };
