@@ -18,7 +18,19 @@ export interface AdapterInputs {
 export interface EncoderOutput {
   crossKv: Ort.Tensor;
   ttcLogits: Ort.Tensor;
+  /** [L+1,1,S,d]: states entering each encoder block, then the final output (the workspace generator reads these). */
+  hidden: Ort.Tensor;
   mask: number[];
+}
+
+/** Encoder states of a padded batch of context chunks, for the workspace generator. */
+export interface ContextHidden {
+  /** [L+1,C,T,d] */
+  hidden: Ort.Tensor;
+  /** [C*T], 1 = token, 0 = pad */
+  mask: number[];
+  chunks: number;
+  length: number;
 }
 
 export class Seq2SeqModel {
@@ -72,7 +84,38 @@ export class Seq2SeqModel {
       ttc_w: floatTensor(ner.ttcW, [C, d]),
       ttc_b: floatTensor(ner.ttcB, [C]),
     });
-    return { crossKv: out.cross_kv, ttcLogits: out.ttc_logits, mask };
+    return { crossKv: out.cross_kv, ttcLogits: out.ttc_logits, hidden: out.hidden, mask };
+  }
+
+  /**
+   * Hidden states of several context chunks at once (padded to the longest, pads masked), with
+   * neutral adapters, as the workspace generator was trained to read them. Only `hidden` is fetched.
+   */
+  async encodeContext(chunks: number[][]): Promise<ContextHidden> {
+    const T = Math.max(0, ...chunks.map((c) => c.length));
+    if (chunks.length === 0 || T === 0 || T > this.contract.max_src || chunks.some((c) => c.length === 0)) {
+      throw new Error(`context batch of ${chunks.length} chunks up to ${T} tokens (each needs 1..${this.contract.max_src})`);
+    }
+    const { n_enc_layers: L, d_model: d, num_labels: C } = this.contract;
+    const ids = new Array<number>(chunks.length * T).fill(0);
+    const mask = new Array<number>(chunks.length * T).fill(0);
+    chunks.forEach((chunk, c) => chunk.forEach((id, t) => {
+      ids[c * T + t] = id;
+      mask[c * T + t] = 1;
+    }));
+    const ner = neutralNer(this.contract);
+    const out = await this.encoder.run({
+      input_ids: int64Tensor(ids, [chunks.length, T]),
+      attention_mask: int64Tensor(mask, [chunks.length, T]),
+      ...this.deltaFeeds({}),
+      ner_down_w: floatTensor(ner.downW, [L, 1, d]),
+      ner_down_b: floatTensor(ner.downB, [L, 1]),
+      ner_up_w: floatTensor(ner.upW, [L, d, 1]),
+      ner_up_b: floatTensor(ner.upB, [L, d]),
+      ttc_w: floatTensor(ner.ttcW, [C, d]),
+      ttc_b: floatTensor(ner.ttcB, [C]),
+    }, ["hidden"]);
+    return { hidden: out.hidden, mask, chunks: chunks.length, length: T };
   }
 
   /** Generates target ids (without BOS/EOS) for one source sequence. */

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ModelHost } from "../engine/modelHost";
+import { exportTinyGeneratorModel } from "./tinyGenerator.testutil";
+import { CancelledBuildError } from "./workspaceAdapter";
+import { WorkspaceAdapters } from "./workspaceService";
+
+/** The server-side service over a real ModelHost and the tiny random model with a generator. */
+let modelDir: string;
+const temps: string[] = [];
+const engine = new ModelHost();
+
+before(() => {
+  modelDir = exportTinyGeneratorModel();
+});
+
+after(async () => {
+  await engine.release();
+  for (const dir of [modelDir, ...temps]) rmSync(dir, { recursive: true, force: true });
+});
+
+function folder(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), "codeadapt-svc-"));
+  temps.push(root);
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(join(root, rel, ".."), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  }
+  return root;
+}
+
+const host = (dir: string) => async () => ({ dir, providers: ["cpu"], threads: 1, idleMinutes: 0 });
+
+test("build, status, save and a second folder: one adapter over the workspace", async () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), "codeadapt-svc-cache-"));
+  temps.push(cacheDir);
+  const service = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir });
+  assert.deepEqual(service.status(), { state: "none" });
+  const a = folder({ "a.py": "def one():\n    return 1\n\ndef two():\n    return 2\n" });
+  const messages: string[] = [];
+  const first = await service.build([a], { onProgress: (p) => messages.push(p.message) });
+  assert.equal(first.kind, "built");
+  assert.equal(service.status().state, "ready");
+  const id = service.status().id;
+  assert.ok(service.deltas());
+  // Saving an edited file updates the active adapter.
+  writeFileSync(join(a, "a.py"), "def one():\n    return 11\n\ndef two():\n    return 2\n");
+  await service.didSave(join(a, "a.py"));
+  assert.notEqual(service.status().id, id);
+  // Two folders: their states are summed into one adapter.
+  const b = folder({ "b.js": "function three() { return 3; }\n" });
+  const both = await service.build([a, b]);
+  assert.ok(both.kind === "built" && both.files === 2, JSON.stringify(both));
+  // Cancelled: the adapter in use stays.
+  const before = service.status().id;
+  writeFileSync(join(b, "c.js"), "function four() { return 4; }\n");
+  await assert.rejects(service.build([a, b], { force: true, isCancelled: () => true }), CancelledBuildError);
+  assert.equal(service.status().id, before);
+  assert.equal(service.status().state, "ready");
+  // An empty folder alone has nothing to learn from.
+  const emptyService = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir });
+  const empty = await emptyService.build([folder({ "notes.txt": "hello" })]);
+  assert.equal(empty.kind, "empty");
+  assert.match((empty as { message: string }).message, /Nothing to learn from/);
+  await service.dispose();
+  await emptyService.dispose();
+});
+
+test("a model without a generator says so", async () => {
+  const path = join(modelDir, "manifest.json");
+  const original = readFileSync(path, "utf8");
+  const manifest = JSON.parse(original);
+  delete manifest.generator;
+  writeFileSync(path, JSON.stringify(manifest));
+  try {
+    const service = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir: join(modelDir, "cache") });
+    const result = await service.build([folder({ "a.py": "def f():\n    pass\n" })]);
+    assert.equal(result.kind, "no-generator");
+    await service.dispose();
+  } finally {
+    writeFileSync(path, original);
+  }
+});

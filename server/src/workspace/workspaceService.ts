@@ -1,0 +1,192 @@
+import { createHash } from "node:crypto";
+import { homedir } from "node:os";
+import { join, relative, sep } from "node:path";
+import type { Tree } from "web-tree-sitter";
+import type { Deltas } from "../engine/adapters";
+import type { HostOptions, ModelHost } from "../engine/modelHost";
+import { generatorFiles, manifestSha256, WorkspaceGenerator } from "./generator";
+import { WorkspaceAdapter, type BuildProgress } from "./workspaceAdapter";
+
+/**
+ * The language server's side of workspace adapters, independent of the LSP connection so it can
+ * be tested without one: one WorkspaceAdapter per workspace folder, the generator sessions of the
+ * installed model, and the adapter passed to summarize/refine. Several folders are one adapter:
+ * their states S are summed (S is additive) and turned into deltas once.
+ *
+ * The model comes from the server's ModelHost: each encoder batch of a build runs as a
+ * low-priority job on its queue, so summarize/refine wait at most one batch, and the build always
+ * uses the sessions currently loaded. Nothing here runs at start-up; a saved adapter becomes
+ * active on the next build (fast: every unchanged chunk comes from the cache).
+ */
+export interface WorkspaceServiceOptions {
+  engine: ModelHost;
+  hostOptions(): Promise<HostOptions>;
+  /** Where workspace caches live (the extension's globalStorage; default ~/.cache/codeadapt/workspaces). */
+  cacheDir?: string;
+  /** The token cap (a setting). */
+  maxTokens?(): Promise<number | undefined>;
+  log?(message: string): void;
+}
+
+export type ServiceBuildResult =
+  | { kind: "built"; adapterId: string; files: number; tokens: number; skippedFiles: number; millis: number; capped: boolean }
+  | { kind: "empty"; message: string; skippedFiles: number; millis: number }
+  | { kind: "no-generator"; message: string };
+
+export interface ServiceProgress {
+  message: string;
+  progress: BuildProgress;
+}
+
+export function defaultCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "codeadapt", "workspaces");
+}
+
+export class WorkspaceAdapters {
+  private readonly adapters = new Map<string, WorkspaceAdapter>();
+  private generator?: { dir: string; manifest: string; generator: WorkspaceGenerator };
+  private combined?: { deltas: Deltas; id: string };
+  private building = 0;
+  private batches = 0;
+
+  constructor(private readonly options: WorkspaceServiceOptions) {}
+
+  /** For codeadapt/status. */
+  status(): { state: "none" | "building" | "ready"; id?: string } {
+    if (this.building > 0) return { state: "building", id: this.combined?.id };
+    return this.combined ? { state: "ready", id: this.combined.id } : { state: "none" };
+  }
+
+  /** The active workspace adapter, to pass as `workspace` to summarize/refine. */
+  deltas(): Deltas | undefined {
+    return this.combined?.deltas;
+  }
+
+  private async generatorFor(host: HostOptions): Promise<WorkspaceGenerator | undefined> {
+    const manifest = manifestSha256(host.dir);
+    if (this.generator && (this.generator.dir !== host.dir || this.generator.manifest !== manifest)) {
+      // Another model: its adapters and generator no longer apply.
+      await this.closeAdapters();
+      await this.generator.generator.release();
+      this.generator = undefined;
+      this.combined = undefined;
+    }
+    if (!this.generator) {
+      const files = generatorFiles(host.dir);
+      if (!files) return undefined;
+      const model = await this.options.engine.get(host);
+      const generator = await WorkspaceGenerator.load(files, model.seq2seq.contract, [model.device], host.threads);
+      this.generator = { dir: host.dir, manifest, generator };
+    }
+    return this.generator.generator;
+  }
+
+  private async adapterFor(root: string, host: HostOptions, generator: WorkspaceGenerator): Promise<WorkspaceAdapter> {
+    let adapter = this.adapters.get(root);
+    if (!adapter) {
+      const model = await this.options.engine.get(host);
+      const engine = this.options.engine;
+      adapter = await WorkspaceAdapter.open(root, model, generator, {
+        cacheDir: this.options.cacheDir ?? defaultCacheDir(),
+        manifestSha256: this.generator!.manifest,
+        maxTokens: (await this.options.maxTokens?.()) ?? undefined,
+        runBatch: (work) => engine.run(`workspace-batch-${++this.batches}`, host, (m) => work(m.seq2seq), "low"),
+      });
+      if (adapter.stateProblem) this.options.log?.(`workspace adapter cache for ${root} not used (${adapter.stateProblem}); it is rebuilt`);
+      this.adapters.set(root, adapter);
+    }
+    return adapter;
+  }
+
+  /**
+   * Builds (or refreshes from the cache) the adapter of each folder. Throws CancelledBuildError
+   * when cancelled: the adapter in use before stays in use. Model load failures propagate.
+   */
+  async build(
+    folders: string[],
+    options: { force?: boolean; onProgress?: (p: ServiceProgress) => void; isCancelled?: () => boolean } = {},
+  ): Promise<ServiceBuildResult> {
+    const host = await this.options.hostOptions();
+    this.building++;
+    try {
+      const generator = await this.generatorFor(host);
+      if (!generator) {
+        return { kind: "no-generator", message: `The installed model (${host.dir}) has no workspace generator: workspace adapters need a model exported with one.` };
+      }
+      const started = performance.now();
+      let files = 0;
+      let tokens = 0;
+      let skippedFiles = 0;
+      let capped = false;
+      const empty: string[] = [];
+      for (const root of folders) {
+        const adapter = await this.adapterFor(root, host, generator);
+        const base = { files, tokens };
+        const result = await adapter.build({
+          force: options.force,
+          isCancelled: options.isCancelled,
+          onProgress: (p) => options.onProgress?.({
+            message: `${base.files + p.files} files, ${base.tokens + p.tokens} tokens${p.file ? ` (${p.file})` : ""}`,
+            progress: p,
+          }),
+          progressEveryMs: 250,
+        });
+        skippedFiles += result.skippedFiles;
+        if (result.kind === "empty") {
+          empty.push(result.message);
+          continue;
+        }
+        files += result.files;
+        tokens += result.tokens;
+        capped ||= result.capped;
+      }
+      await this.recombine();
+      const millis = performance.now() - started;
+      if (!this.combined) return { kind: "empty", message: empty.join(" ") || "Nothing to learn from: no workspace folder is open.", skippedFiles, millis };
+      return { kind: "built", adapterId: this.combined.id, files, tokens, skippedFiles, millis, capped };
+    } finally {
+      this.building--;
+    }
+  }
+
+  /** A document was saved: update the adapter of its folder, when one is built. Never throws. */
+  async didSave(path: string, text?: string, tree?: Tree): Promise<void> {
+    const adapter = [...this.adapters.values()].find((a) => {
+      const rel = relative(a.root, path);
+      return rel && !rel.startsWith("..") && !rel.startsWith(sep);
+    });
+    if (!adapter?.deltas) return;
+    try {
+      const result = await adapter.update(path, text, tree);
+      if (result.kind === "updated" || result.kind === "no-adapter") await this.recombine();
+    } catch (error) {
+      this.options.log?.(`workspace adapter update after saving ${path} failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async recombine(): Promise<void> {
+    const built = [...this.adapters.values()].filter((a) => a.deltas);
+    if (built.length === 0) {
+      this.combined = undefined;
+    } else if (built.length === 1) {
+      this.combined = { deltas: built[0].deltas!, id: built[0].info!.id };
+    } else {
+      const sum = new Float64Array(this.generator!.generator.stateSize);
+      for (const adapter of built) adapter.stateSnapshot()!.forEach((x, i) => (sum[i] += x));
+      const id = createHash("sha256").update(built.map((a) => a.info!.id).join(",")).digest("hex").slice(0, 12);
+      this.combined = { deltas: await this.generator!.generator.deltas(sum), id };
+    }
+  }
+
+  private async closeAdapters(): Promise<void> {
+    for (const adapter of this.adapters.values()) await adapter.close();
+    this.adapters.clear();
+  }
+
+  async dispose(): Promise<void> {
+    await this.closeAdapters();
+    await this.generator?.generator.release();
+    this.generator = undefined;
+    this.combined = undefined;
+  }
+}
