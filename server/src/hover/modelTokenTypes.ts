@@ -74,8 +74,12 @@ export interface ModelTokenTypesContext {
 
 export class ModelTokenTypes {
   private readonly states = new Map<string, DocumentState>();
-  /** Per model folder: does it verify and carry an NER adapter? Cleared when settings change. */
+  /**
+   * Per model folder: does it verify and carry an NER adapter? Cleared when settings change; a
+   * "no" is checked again after a while (a model installed into the folder is picked up).
+   */
   private readonly usable = new Map<string, Promise<boolean>>();
+  private readonly checkedAt = new Map<string, number>();
   private readonly options: ModelTokenTypesOptions;
   /** Windows computed, for tests and the status log. */
   computed = 0;
@@ -113,6 +117,7 @@ export class ModelTokenTypes {
   /** Settings changed (model folder, providers): forget what is cached. */
   reset(): void {
     this.usable.clear();
+    this.checkedAt.clear();
     for (const state of this.states.values()) {
       state.windows = [];
       state.running = [];
@@ -203,7 +208,7 @@ export class ModelTokenTypes {
           const lookup = this.context.trees.lookup(uri);
           if (!document || document.version !== version || "reason" in lookup) return;
           if (!model.adapters.ner) {
-            this.usable.set(options.dir, Promise.resolve(false));
+            this.markUnusable(options.dir);
             return;
           }
           const text = document.getText();
@@ -221,7 +226,7 @@ export class ModelTokenTypes {
       if (!(error instanceof SupersededError)) {
         this.context.log(`model token types unavailable: ${(error as Error).message}`);
         // A model that fails to load is not retried for every hover; a settings change retries.
-        void this.context.hostOptions().then((options) => this.usable.set(options.dir, Promise.resolve(false)));
+        void this.context.hostOptions().then((options) => this.markUnusable(options.dir));
       }
     }).finally(() => {
       const at = state.running.indexOf(computation);
@@ -231,16 +236,25 @@ export class ModelTokenTypes {
     return computation;
   }
 
+  private markUnusable(dir: string): void {
+    this.usable.set(dir, Promise.resolve(false));
+    this.checkedAt.set(dir, Date.now());
+  }
+
   private async isUsable(): Promise<boolean> {
     const options = await this.context.hostOptions();
     let usable = this.usable.get(options.dir);
-    if (!usable) {
+    if (!usable || (Date.now() - (this.checkedAt.get(options.dir) ?? 0) > RECHECK_MS && !(await usable))) {
       usable = hasNerAdapter(options.dir);
       this.usable.set(options.dir, usable);
+      this.checkedAt.set(options.dir, Date.now());
     }
     return usable;
   }
 }
+
+/** How long a model folder found unusable is believed before it is checked again. */
+const RECHECK_MS = 30_000;
 
 const delay = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref?.());
 
