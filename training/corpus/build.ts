@@ -132,12 +132,10 @@ function selectionOf(job: Job): ReturnType<typeof selectFiles> {
 }
 
 async function mineJob(job: Job, paths: WorkPaths, selection: ReturnType<typeof selectFiles>): Promise<void> {
-  const { files, skipped, seen } = selection;
+  const { files } = selection;
   const cells: Record<string, Cell> = {};
   const cell = (lang: string) => (cells[lang] ??= newCell());
-  // Skipped-by-path files are attributed to their extension's language.
-  for (const [reason, n] of skipped) add(cell("(by path)").files_skipped, reason, n);
-  cell("(by path)").files_seen += seen - files.length;
+  // Files skipped by their path are counted in phase 2 (selection is cheap to repeat).
   const functions = new JsonlWriter(paths.functions + ".tmp");
   const fileRows = new JsonlWriter(paths.files + ".tmp");
   let done = 0;
@@ -220,9 +218,11 @@ async function main(): Promise<void> {
   const checker = findHeldOutChecker(REPO);
   if (!checker && !options.tiny) throw new Error("../shared/dedup/fingerprint.py not found; the held-out check is required for a full run");
   const pending: { job: Job; paths: WorkPaths; key: string }[] = [];
+  const selections = new Map<string, ReturnType<typeof selectFiles>>();
   for (const job of jobs) {
     const paths = workPaths(work, job.id);
     const selection = selectionOf(job);
+    selections.set(job.id, selection);
     const key = `${job.digest} ${version} ${sha256(selection.files.map((f) => f.path).join("\n")).slice(0, 16)}`;
     if (!options.force && existsSync(paths.key) && readFileSync(paths.key, "utf8") === key && existsSync(paths.heldout)) {
       log(`${job.id}: cached`);
@@ -321,7 +321,13 @@ async function main(): Promise<void> {
     const job = jobs[j];
     const paths = workPaths(work, job.id);
     const stats = JSON.parse(readFileSync(paths.stats, "utf8")) as Record<string, Cell>;
-    for (const [lang, c] of Object.entries(stats)) for (const cell of cellsOf(job.id, lang)) mergeCell(cell, { ...newCell(), ...c });
+    for (const [lang, c] of Object.entries(stats)) {
+      if (lang === "(by path)") continue; // older cache layout; recounted below
+      for (const cell of cellsOf(job.id, lang)) mergeCell(cell, { ...newCell(), ...c });
+    }
+    for (const [lang, reasons] of selections.get(job.id)!.skippedByLang) {
+      for (const [reason, n] of reasons) for (const cell of cellsOf(job.id, lang)) { cell.files_seen += n; add(cell.files_skipped, reason, n); }
+    }
     const heldRanges = new Map<string, [number, number][]>();
     let index = 0;
     for (const row of readJsonl(paths.functions)) {

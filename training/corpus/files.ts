@@ -80,10 +80,17 @@ export type SkipReason =
  */
 export function selectFiles(
   kind: SourceKind, base: string, unitOf: (path: string) => string,
-): { files: SourceFile[]; skipped: Map<string, number>; seen: number } {
+): { files: SourceFile[]; skipped: Map<string, number>; seen: number; skippedByLang: Map<string, Map<string, number>> } {
   const all = listFiles(base);
   const skipped = new Map<string, number>();
-  const skip = (reason: SkipReason) => skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
+  const skippedByLang = new Map<string, Map<string, number>>();
+  let current = "";
+  const skip = (reason: SkipReason) => {
+    skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
+    const byReason = skippedByLang.get(current) ?? new Map<string, number>();
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    skippedByLang.set(current, byReason);
+  };
   const candidates = all.filter((p) => languageFromPath(p) && !(kind === "deb-go" && !p.endsWith(".go")));
   let shipsTs = false;
   let shipsUnbundled = false;
@@ -102,6 +109,7 @@ export function selectFiles(
   const files: SourceFile[] = [];
   for (const path of candidates) {
     const lang = languageFromPath(path)!;
+    current = lang;
     if (VENDORED.test(path)) { skip("vendored"); continue; }
     if (/(^|\/)testdata(\/|$)/.test(path)) { skip("testdata"); continue; }
     if (/(^|\/)(generated|__generated__)\//.test(path) || /_pb2\.py$|\.generated\.\w+$/.test(path)) { skip("generated"); continue; }
@@ -111,7 +119,7 @@ export function selectFiles(
     if (kind === "npm" && shipsUnbundled && BUNDLE_DIRS.test(path)) { skip("dist bundle"); continue; }
     files.push({ abs: join(base, path), path, unit: unitOf(path), lang });
   }
-  return { files, skipped, seen: candidates.length };
+  return { files, skipped, seen: candidates.length, skippedByLang };
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });

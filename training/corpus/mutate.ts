@@ -172,6 +172,11 @@ function candidates(
           }
         } else if ((n.type === "boolean_operator" || (n.type === "binary_expression" && /^(&&|\|\|)$/.test(n.childForFieldName("operator")?.text ?? ""))) && n.childForFieldName("left")) {
           edits.push({ start: s, end: e, text: n.childForFieldName("left")!.text, operator: "drop condition" });
+        } else if (n.type === "not_operator" || n.type === "unary_operator" || n.type === "unary_expression") {
+          // Drop a negation: `not x` / `!x` / `-x` becomes `x`.
+          const operand = n.childForFieldName("argument") ?? n.childForFieldName("operand") ?? n.namedChild(n.namedChildCount - 1);
+          const op = n.child(0)?.text;
+          if (operand && (op === "not" || op === "!" || op === "-")) edits.push({ start: s, end: e, text: operand.text, operator: "drop negation" });
         } else if (n.type === "if_statement") {
           const alternative = n.childForFieldName("alternative");
           const consequence = n.childForFieldName("consequence");

@@ -147,7 +147,6 @@ export function detectLicence(entry: SourceEntry, unpacked: string): string {
   if (!existsSync(copyright)) return "see Debian copyright file";
   const text = readFileSync(copyright, "utf8");
   const licences = [...text.matchAll(/^License:\s*(\S[^\n]*)$/gm)].map((m) => m[1].trim());
-  if (entry.kind === "deb-jdk") return "GPL-2.0 with Classpath Exception";
   return licences[0] ?? "see Debian copyright file";
 }
 
