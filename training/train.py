@@ -452,20 +452,25 @@ def main(argv=None) -> dict:
     return {"step": step, "tokens": tokens_seen, **ev}
 
 
-def _tune_malloc_and_reexec() -> None:
-    """On this kind of VM a page fault is expensive and glibc returns big freed blocks to the
-    OS, so every step faults its activations in again. Keeping freed memory in the heap
-    (before the first malloc, hence the re-exec) removes that cost. Opt out with
-    CODEADAPT_MALLOC_TUNE=0."""
-    if os.environ.get("CODEADAPT_MALLOC_TUNE", "1") == "0" or "MALLOC_TRIM_THRESHOLD_" in os.environ:
+def _tune_runtime_and_reexec() -> None:
+    """Two settings that must exist before the process starts, hence the re-exec:
+    - glibc keeps freed memory in the heap: on this kind of VM a page fault is expensive, and
+      by default big freed blocks go back to the OS so every step faults its activations in again;
+    - OpenMP threads sleep instead of spinning while they wait: on a shared machine a spinning
+      thread waits for a core that another process holds (measured on 2 busy cores, small, bf16:
+      ~300 tokens/s with spinning threads, ~1400-2200 with OMP_WAIT_POLICY=PASSIVE).
+    Values already in the environment win. Opt out with CODEADAPT_RUNTIME_TUNE=0."""
+    if os.environ.get("CODEADAPT_RUNTIME_TUNE", "1") == "0" or os.environ.get("CODEADAPT_TUNED") == "1":
         return
     if not sys.platform.startswith("linux"):
         return
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="17179869184", MALLOC_TRIM_THRESHOLD_="17179869184",
-               MALLOC_TOP_PAD_="536870912")
+    env = dict(MALLOC_MMAP_THRESHOLD_="17179869184", MALLOC_TRIM_THRESHOLD_="17179869184",
+               MALLOC_TOP_PAD_="536870912", OMP_WAIT_POLICY="PASSIVE")
+    env.update(os.environ)
+    env["CODEADAPT_TUNED"] = "1"
     os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 
 if __name__ == "__main__":
-    _tune_malloc_and_reexec()
+    _tune_runtime_and_reexec()
     main()
