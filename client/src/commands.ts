@@ -147,7 +147,7 @@ export function registerCommands(context: vscode.ExtensionContext, getClient: Cl
 
 /** Shows the summary; "Insert as doc comment" applies it with one undoable WorkspaceEdit. */
 async function offerSummary(document: vscode.TextDocument, result: SummarizeResult): Promise<void> {
-  const insert = "Insert as doc comment";
+  const insert = result.docComment?.replace ? "Replace doc comment" : "Insert as doc comment";
   const actions = result.docComment && result.summary.trim() ? [insert] : [];
   const message = `CodeAdapt: ${summaryMessage(result)}`;
   const choice = result.truncated
@@ -159,8 +159,9 @@ async function offerSummary(document: vscode.TextDocument, result: SummarizeResu
     return;
   }
   const edit = new vscode.WorkspaceEdit();
-  const { line, character } = result.docComment.position;
-  edit.insert(document.uri, new vscode.Position(line, character), result.docComment.text);
+  const { position, replace, text } = result.docComment;
+  if (replace) edit.replace(document.uri, new vscode.Range(replace.start.line, replace.start.character, replace.end.line, replace.end.character), text);
+  else edit.insert(document.uri, new vscode.Position(position.line, position.character), text);
   if (!(await vscode.workspace.applyEdit(edit))) void vscode.window.showErrorMessage("CodeAdapt: the doc comment could not be inserted.");
 }
 

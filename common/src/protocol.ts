@@ -69,8 +69,11 @@ export interface SummarizeResult {
   range: Range;
   /** True when the input was cut to `codeadapt.maxInputTokens`. */
   truncated: boolean;
-  /** The summary formatted as the language's doc comment, ready to insert at `position`. */
-  docComment?: { position: Position; text: string };
+  /**
+   * The summary formatted as the language's doc comment, ready to insert at `position`; when the
+   * function already has a docstring/doc comment, `replace` is its range and `text` replaces it.
+   */
+  docComment?: { position: Position; text: string; replace?: Range };
   /** The document version `range` and `docComment.position` refer to. */
   version: number;
 }

@@ -179,8 +179,11 @@ test("summarize and refine from the real engine have the documented shape", asyn
   assert.equal(summary.version, 1);
   assert.deepEqual(summary.range, { start: { line: 9, character: 0 }, end: { line: 17, character: 52 } });
   if (summary.summary) {
-    assert.deepEqual(summary.docComment.position, { line: 9, character: 33 }, "after the def's colon");
-    assert.match(summary.docComment.text, /^\n {4}"""/);
+    // load_config has a docstring: the new one replaces it.
+    const docstring = { start: { line: 10, character: 4 }, end: { line: 10, character: 71 } };
+    assert.deepEqual(summary.docComment.replace, docstring);
+    assert.deepEqual(summary.docComment.position, docstring.start);
+    assert.match(summary.docComment.text, /^""".*"""$/s);
   }
   const refine = await client.call("codeadapt/refine", { textDocument: { uri: py }, position: { line: 25, character: 10 } });
   assert.equal(refine.version, 1);
@@ -200,25 +203,32 @@ test("summarize and refine from the real engine have the documented shape", asyn
 test("the client's edits apply cleanly: the doc comment parses as a docstring; a refinement replaces its range", async () => {
   const uri = "file:///mem/accept.py";
   client.open(uri, "python", pyText);
-  const summary = await client.call("codeadapt/summarize", { textDocument: { uri }, position: { line: 12, character: 8 } });
+  // A function without a docstring gets one inserted after its header.
+  const summary = await client.call("codeadapt/summarize", { textDocument: { uri }, position: { line: 25, character: 10 } });
   assert.ok(summary.summary && summary.docComment, "the random model gave no summary to insert");
+  assert.equal(summary.docComment.replace, undefined);
+  assert.deepEqual(summary.docComment.position, { line: 24, character: 37 }, "after the def's colon");
   // "Insert as doc comment": the client inserts docComment.text at docComment.position (one WorkspaceEdit).
   const at = summary.docComment.position;
   client.notify("textDocument/didChange", { textDocument: { uri, version: 2 }, contentChanges: [{ range: { start: at, end: at }, text: summary.docComment.text }] });
-  const docLine = at.line + 1;
-  const hover = await client.hover(uri, docLine, 6);
+  const hover = await client.hover(uri, 25, 10);
   assert.match(lines(hover)[0], /^\*\*docstring\*\* /, `the inserted comment is not a docstring: ${JSON.stringify(summary.docComment.text)}`);
-  const again = await client.call("codeadapt/summarize", { textDocument: { uri }, position: { line: 13, character: 8 } });
-  assert.deepEqual(again.range.start, { line: 9, character: 0 });
+  // Summarizing it again offers to replace that docstring instead of adding a second one.
+  const again = await client.call("codeadapt/summarize", { textDocument: { uri }, position: { line: 26, character: 10 } });
+  assert.deepEqual(again.range.start, { line: 24, character: 4 });
   assert.equal(again.version, 2);
+  assert.equal(again.docComment.replace.start.line, 25);
   // "Accept": the client replaces result.range with result.refined when the version still matches.
-  const refine = await client.call("codeadapt/refine", { textDocument: { uri }, position: { line: 26, character: 10 } });
+  const refine = await client.call("codeadapt/refine", { textDocument: { uri }, position: { line: 12, character: 8 } });
   assert.equal(refine.version, 2);
-  assert.equal(refine.original, "def get(self, key, default=None):\n        return self.values.get(key, default)");
-  client.notify("textDocument/didChange", { textDocument: { uri, version: 3 }, contentChanges: [{ range: refine.range, text: "def get(self, key):\n        return key" }] });
+  assert.deepEqual(refine.range.start, { line: 9, character: 0 });
+  client.notify("textDocument/didChange", {
+    textDocument: { uri, version: 3 },
+    contentChanges: [{ range: refine.range, text: "def load_config(path):\n    return json.load(open(path))" }],
+  });
   const lenses = await client.call("textDocument/codeLens", { textDocument: { uri } });
-  assert.deepEqual([...new Set(lenses.map((l: any) => l.range.start.line))], [9, 22, 25]);
-  assert.match(lines(await client.hover(uri, 26, 16))[0], /^\*\*parameter\*\* `key`/);
+  assert.deepEqual([...new Set(lenses.map((l: any) => l.range.start.line))], [9, 14, 17]);
+  assert.match(lines(await client.hover(uri, 10, 27))[0], /^\*\*parameter\*\* `path`/);
   client.notify("textDocument/didClose", { textDocument: { uri } });
 });
 

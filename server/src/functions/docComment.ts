@@ -9,23 +9,32 @@ import type { FunctionSpan } from "./functionAt";
 export interface DocInsertion {
   offset: number;
   text: string;
+  /** When set, the text replaces [offset, end): the function's existing docstring/doc comment. */
+  end?: number;
 }
 
 export function docCommentFor(language: LanguageId, span: FunctionSpan, summary: string, text: string): DocInsertion {
   const sentence = finish(summary);
   const pad = " ".repeat(span.indent);
+  // An existing docstring (Python: inside the function) or doc comment (above it) is replaced, not doubled.
+  // Elsewhere only a real doc comment (`/** */`; any `//` comment above a Go function) counts.
+  const doc = span.doc;
+  const existing = !doc ? undefined
+    : language === "python" ? (doc.start > span.start ? doc : undefined)
+    : doc.end <= span.start && (language === "go" || text.startsWith("/**", doc.start)) ? doc : undefined;
   if (language === "python") {
+    const quoted = sentence.replace(/\\/g, "\\\\").replace(/"""/g, '\\"\\"\\"');
+    if (existing) return { offset: existing.start, end: existing.end, text: `"""${quoted}"""` };
     const bodyIndent = pad + indentUnit(text, span);
     const colon = pythonHeaderEnd(text, span);
-    const quoted = sentence.replace(/\\/g, "\\\\").replace(/"""/g, '\\"\\"\\"');
     return { offset: colon, text: `\n${bodyIndent}"""${quoted}"""` };
   }
   const lineStart = text.lastIndexOf("\n", span.start - 1) + 1;
-  if (language === "go") {
-    const lead = sentence.startsWith(span.name) ? sentence : `${span.name} ${lowerFirst(sentence)}`;
-    return { offset: lineStart, text: `${pad}// ${lead}\n` };
-  }
-  return { offset: lineStart, text: `${pad}/** ${sentence.replace(/\*\//g, "* /")} */\n` };
+  const comment = language === "go"
+    ? `// ${sentence.startsWith(span.name) ? sentence : `${span.name} ${lowerFirst(sentence)}`}`
+    : `/** ${sentence.replace(/\*\//g, "* /")} */`;
+  if (existing) return { offset: existing.start, end: existing.end, text: comment };
+  return { offset: lineStart, text: `${pad}${comment}\n` };
 }
 
 function finish(summary: string): string {

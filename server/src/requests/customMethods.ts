@@ -163,7 +163,11 @@ async function summarize(context: MethodContext, params: SummarizeParams, token:
     summary,
     range,
     truncated: result.truncated,
-    docComment: doc && { position: document.positionAt(doc.offset), text: doc.text },
+    docComment: doc && {
+      position: document.positionAt(doc.offset),
+      text: doc.text,
+      replace: doc.end !== undefined ? { start: document.positionAt(doc.offset), end: document.positionAt(doc.end) } : undefined,
+    },
     version,
   };
 }
