@@ -66,16 +66,30 @@ export class Seq2SeqModel {
 
   /** Runs the encoder over one sequence of ids (already truncated to max_src). */
   async encode(ids: number[], adapters: AdapterInputs = {}): Promise<EncoderOutput> {
+    const mask = ids.map(() => 1);
+    const out = await this.encoder.run(this.encoderFeeds(ids, adapters));
+    return { crossKv: out.cross_kv, ttcLogits: out.ttc_logits, hidden: out.hidden, mask };
+  }
+
+  /**
+   * Only the TTC logits [1,S,C] of one sequence (hover token types): the decoder's cross K/V and
+   * the hidden states are not fetched, so onnxruntime skips computing them.
+   */
+  async tokenTypeLogits(ids: number[], adapters: AdapterInputs = {}): Promise<Ort.Tensor> {
+    const out = await this.encoder.run(this.encoderFeeds(ids, adapters), ["ttc_logits"]);
+    return out.ttc_logits;
+  }
+
+  private encoderFeeds(ids: number[], adapters: AdapterInputs): Record<string, Ort.Tensor> {
     if (ids.length === 0 || ids.length > this.contract.max_src) {
       throw new Error(`encoder input of ${ids.length} tokens (allowed 1..${this.contract.max_src})`);
     }
     const { n_enc_layers: L, d_model: d, num_labels: C } = this.contract;
     const ner = adapters.ner ?? neutralNer(this.contract);
     const b = ner.bottleneck;
-    const mask = ids.map(() => 1);
-    const out = await this.encoder.run({
+    return {
       input_ids: int64Tensor(ids, [1, ids.length]),
-      attention_mask: int64Tensor(mask, [1, ids.length]),
+      attention_mask: int64Tensor(ids.map(() => 1), [1, ids.length]),
       ...this.deltaFeeds(adapters),
       ner_down_w: floatTensor(ner.downW, [L, b, d]),
       ner_down_b: floatTensor(ner.downB, [L, b]),
@@ -83,8 +97,7 @@ export class Seq2SeqModel {
       ner_up_b: floatTensor(ner.upB, [L, d]),
       ttc_w: floatTensor(ner.ttcW, [C, d]),
       ttc_b: floatTensor(ner.ttcB, [C]),
-    });
-    return { crossKv: out.cross_kv, ttcLogits: out.ttc_logits, hidden: out.hidden, mask };
+    };
   }
 
   /**

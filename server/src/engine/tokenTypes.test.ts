@@ -43,3 +43,13 @@ test("a window longer than the model reads says where predictions stop", async (
   assert.ok(window.coveredEnd < text.length);
   assert.ok(window.tokens.every((token) => token.end <= window.coveredEnd));
 });
+
+test("fetching only the TTC logits gives the same logits as the full encoder run", async () => {
+  const ids = [7, ...model.tokenizer.encodeWithSpans("def f(a):\n    return a + 1\n").ids];
+  const full = (await model.seq2seq.encode(ids, { ner: model.adapters.ner })).ttcLogits;
+  const only = await model.seq2seq.tokenTypeLogits(ids, { ner: model.adapters.ner });
+  assert.deepEqual(only.dims, full.dims);
+  const a = full.data as Float32Array;
+  const b = only.data as Float32Array;
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-5, `logit ${i}: ${a[i]} vs ${b[i]}`);
+});

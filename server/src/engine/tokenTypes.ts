@@ -36,7 +36,7 @@ export async function predictTokenTypes(
   const count = Math.min(encoding.ids.length, limit);
   if (count === 0) return { tokens: [], coveredEnd: windowEnd };
   const ids = [languageTagId(language), ...encoding.ids.slice(0, count)];
-  const { ttcLogits } = await model.seq2seq.encode(ids, { ner });
+  const ttcLogits = await model.seq2seq.tokenTypeLogits(ids, { ner });
   const logits = ttcLogits.data as Float32Array;
   const classes = ttcLogits.dims[2];
   const tokens: PredictedToken[] = [];
