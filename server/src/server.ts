@@ -28,6 +28,7 @@ import { CodeActionKind, CodeLensRefreshRequest } from "vscode-languageserver";
 import { checkModel, findExtensionRoot, resolveModelDir } from "./model/modelManifest";
 import { ModelHost, type HostOptions } from "./engine/modelHost";
 import { registerCustomMethods } from "./requests/customMethods";
+import { buildForRequest, toPath, WorkspaceAdapters } from "./workspace/workspaceService";
 
 export interface ServerHandle {
   trees: DocumentTrees;
@@ -98,6 +99,15 @@ export function startServer(connection: Connection): ServerHandle {
     idleMinutes: current.idleUnloadMinutes,
   });
 
+  // Workspace adapters: built on request (or auto-build) in trusted workspaces, updated on save.
+  let workspaceFolders: string[] = [];
+  const workspaceAdapters = new WorkspaceAdapters({
+    engine,
+    hostOptions: async () => hostOptions(await settings()),
+    cacheDir: process.env.CODEADAPT_CACHE_DIR,
+    log: (message) => connection.console.info(`CodeAdapt: ${message}`),
+  });
+
   // Model token types for hover: visible region in the background, cached per version.
   const modelTokenTypes = new ModelTokenTypes({
     engine,
@@ -123,7 +133,7 @@ export function startServer(connection: Connection): ServerHandle {
       device: (await engine.loaded)?.device ?? `none (${model.state === "present" ? "model not loaded yet: it loads on first use" : "no model"})`,
       executionProviders: current.executionProviders,
       workspaceTrusted: trusted,
-      workspaceAdapter: { state: "none" },
+      workspaceAdapter: workspaceAdapters.status(),
       openDocuments: documents.keys().length,
       rss: process.memoryUsage.rss(),
     };
@@ -145,21 +155,25 @@ export function startServer(connection: Connection): ServerHandle {
       return;
     }
     const model = await modelStatus(current);
-    connection.console.info(
-      model.state === "missing" || model.state === "invalid"
-        ? `CodeAdapt: workspace adapter auto-build skipped: ${model.message}`
-        : "CodeAdapt: workspace adapter auto-build skipped: the installed model has no workspace generator yet.",
-    );
+    if (model.state === "missing" || model.state === "invalid") {
+      connection.console.info(`CodeAdapt: workspace adapter auto-build skipped: ${model.message}`);
+      return;
+    }
+    const result = await workspaceAdapters.build(workspaceFolders);
+    connection.console.info(`CodeAdapt: workspace adapter auto-build: ${result.kind === "built" ? `${result.files} files, ${result.tokens} tokens` : result.message}`);
+    publishStatus();
   };
 
   connection.onInitialize((params): InitializeResult => {
     const options = (params.initializationOptions ?? {}) as Partial<InitializationOptions>;
     trusted = options.workspaceTrusted === true;
+    workspaceFolders = (params.workspaceFolders ?? []).map((folder) => toPath(folder.uri));
+    if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [toPath(params.rootUri)];
     hasConfigurationCapability = params.capabilities.workspace?.configuration === true;
     codeLensRefresh = params.capabilities.workspace?.codeLens?.refreshSupport === true;
     return {
       capabilities: {
-        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
         codeActionProvider: { codeActionKinds: [CodeActionKind.RefactorRewrite] },
@@ -244,9 +258,28 @@ export function startServer(connection: Connection): ServerHandle {
     status,
     engine,
     hostOptions,
+    workspaceDeltas: () => workspaceAdapters.deltas(),
+    buildWorkspaceAdapter: async (params, report, token) => {
+      const building = buildForRequest(workspaceAdapters, workspaceFolders, params, report, token);
+      publishStatus();
+      try {
+        return await building;
+      } finally {
+        publishStatus();
+      }
+    },
+  });
+
+  // A saved file updates the workspace adapter (when one is built) from the document's own tree.
+  documents.onDidSave((event) => {
+    if (!trusted || workspaceAdapters.status().state === "none" || !event.document.uri.startsWith("file:")) return;
+    const found = trees.lookup(event.document.uri);
+    const tree = "reason" in found ? undefined : found.tree.copy();
+    void workspaceAdapters.didSave(toPath(event.document.uri), event.document.getText(), tree).then(publishStatus);
   });
 
   connection.onShutdown(async () => {
+    await workspaceAdapters.dispose();
     await engine.release();
     trees.dispose();
     parsers.dispose();

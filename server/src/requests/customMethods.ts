@@ -9,6 +9,8 @@ import type { TextDocument } from "vscode-languageserver-textdocument";
 import {
   BuildWorkspaceAdapterRequest,
   ErrorCodes,
+  type BuildWorkspaceAdapterParams,
+  type BuildWorkspaceAdapterResult,
   RefineRequest,
   StatusRequest,
   SummarizeRequest,
@@ -46,6 +48,12 @@ export interface MethodContext {
   hostOptions(settings: CodeAdaptSettings): HostOptions;
   /** The active workspace adapter's deltas, if one is built. */
   workspaceDeltas?(): import("../engine/adapters").Deltas | undefined;
+  /** Builds the workspace adapter (server/src/workspace); absent: workspace adapters are unavailable. */
+  buildWorkspaceAdapter?(
+    params: BuildWorkspaceAdapterParams,
+    report: (message: string) => void,
+    token: CancellationToken,
+  ): Promise<BuildWorkspaceAdapterResult>;
 }
 
 export function cancelled(): ResponseError<void> {
@@ -200,7 +208,10 @@ export function registerCustomMethods(connection: Connection, context: MethodCon
       const settings = await context.settings();
       throwIfCancelled(token);
       await requireModel(context, settings, token);
-      fail(ErrorCodes.RuntimeUnavailable, "Workspace adapters are not available in this build yet: the installed model has no workspace generator.");
+      if (!context.buildWorkspaceAdapter) {
+        fail(ErrorCodes.RuntimeUnavailable, "Workspace adapters are not available in this build yet: the installed model has no workspace generator.");
+      }
+      return await context.buildWorkspaceAdapter(params, (message) => progress?.report(message), token);
     } finally {
       progress?.done();
     }

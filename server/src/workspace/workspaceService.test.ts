@@ -6,7 +6,10 @@ import { after, before, test } from "node:test";
 import { ModelHost } from "../engine/modelHost";
 import { exportTinyGeneratorModel } from "./tinyGenerator.testutil";
 import { CancelledBuildError } from "./workspaceAdapter";
-import { WorkspaceAdapters } from "./workspaceService";
+import { buildForRequest, WorkspaceAdapters } from "./workspaceService";
+import { pathToFileURL } from "node:url";
+import { LSPErrorCodes, ResponseError } from "vscode-languageserver";
+import { ErrorCodes } from "../../../common/src/protocol";
 
 /** The server-side service over a real ModelHost and the tiny random model with a generator. */
 let modelDir: string;
@@ -83,4 +86,33 @@ test("a model without a generator says so", async () => {
   } finally {
     writeFileSync(path, original);
   }
+});
+
+test("the build request: protocol result, progress messages, and clear errors", async () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), "codeadapt-svc-cache-"));
+  temps.push(cacheDir);
+  const service = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir });
+  const token = (cancelled = false) => ({ isCancellationRequested: cancelled, onCancellationRequested: () => ({ dispose() {} }) });
+  const root = folder({ "m.go": "package m\n\nfunc Add(a, b int) int { return a + b }\n" });
+  const reports: string[] = [];
+  const result = await buildForRequest(service, [root], { folders: [pathToFileURL(root).href] }, (m) => reports.push(m), token());
+  assert.deepEqual(Object.keys(result).sort(), ["adapterId", "files", "millis", "skippedFiles", "tokens"]);
+  assert.equal(result.files, 1);
+  assert.ok(reports.length >= 1);
+  const code = async (promise: Promise<unknown>) => {
+    try {
+      await promise;
+    } catch (error) {
+      assert.ok(error instanceof ResponseError);
+      return { code: error.code, message: error.message };
+    }
+    assert.fail("expected an error");
+  };
+  assert.equal((await code(buildForRequest(service, [root], { force: true }, () => {}, token(true)))).code, LSPErrorCodes.RequestCancelled);
+  assert.equal(service.status().id, result.adapterId, "the cancelled build left the adapter in use");
+  const empty = await code(buildForRequest(service, [folder({})], {}, () => {}, token()));
+  assert.equal(empty.code, ErrorCodes.NothingSelected);
+  assert.match(empty.message, /Nothing to learn from/);
+  assert.equal((await code(buildForRequest(service, [], {}, () => {}, token()))).code, ErrorCodes.NothingSelected);
+  await service.dispose();
 });

@@ -1,11 +1,19 @@
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LSPErrorCodes, ResponseError, type CancellationToken } from "vscode-languageserver";
 import type { Tree } from "web-tree-sitter";
+import {
+  ErrorCodes,
+  type BuildWorkspaceAdapterParams,
+  type BuildWorkspaceAdapterResult,
+  type CodeAdaptErrorData,
+} from "../../../common/src/protocol";
 import type { Deltas } from "../engine/adapters";
 import type { HostOptions, ModelHost } from "../engine/modelHost";
 import { generatorFiles, manifestSha256, WorkspaceGenerator } from "./generator";
-import { WorkspaceAdapter, type BuildProgress } from "./workspaceAdapter";
+import { CancelledBuildError, WorkspaceAdapter, type BuildProgress } from "./workspaceAdapter";
 
 /**
  * The language server's side of workspace adapters, independent of the LSP connection so it can
@@ -142,25 +150,33 @@ export class WorkspaceAdapters {
       }
       await this.recombine();
       const millis = performance.now() - started;
-      if (!this.combined) return { kind: "empty", message: empty.join(" ") || "Nothing to learn from: no workspace folder is open.", skippedFiles, millis };
+      if (empty.length === folders.length || !this.combined) {
+        return { kind: "empty", message: empty.join(" ") || "Nothing to learn from: no workspace folder is open.", skippedFiles, millis };
+      }
       return { kind: "built", adapterId: this.combined.id, files, tokens, skippedFiles, millis, capped };
     } finally {
       this.building--;
     }
   }
 
-  /** A document was saved: update the adapter of its folder, when one is built. Never throws. */
+  /**
+   * A document was saved: update the adapter of its folder, when one is built. Never throws.
+   * `tree` (the document's current tree) is owned by this call and deleted when done: pass a
+   * copy (`tree.copy()`) of a tree the caller keeps, since the update may run later (queued).
+   */
   async didSave(path: string, text?: string, tree?: Tree): Promise<void> {
-    const adapter = [...this.adapters.values()].find((a) => {
-      const rel = relative(a.root, path);
-      return rel && !rel.startsWith("..") && !rel.startsWith(sep);
-    });
-    if (!adapter?.deltas) return;
     try {
+      const adapter = [...this.adapters.values()].find((a) => {
+        const rel = relative(a.root, path);
+        return rel && !rel.startsWith("..") && !rel.startsWith(sep);
+      });
+      if (!adapter?.deltas) return;
       const result = await adapter.update(path, text, tree);
       if (result.kind === "updated" || result.kind === "no-adapter") await this.recombine();
     } catch (error) {
       this.options.log?.(`workspace adapter update after saving ${path} failed: ${(error as Error).message}`);
+    } finally {
+      tree?.delete();
     }
   }
 
@@ -189,4 +205,44 @@ export class WorkspaceAdapters {
     this.generator = undefined;
     this.combined = undefined;
   }
+}
+
+/**
+ * codeadapt/buildWorkspaceAdapter on top of the service (the handler checks trust and the model
+ * first): the result the protocol describes, or a ResponseError a client can show —
+ * RequestCancelled (the previous adapter stays), NothingSelected ("Nothing to learn from: ..."),
+ * RuntimeUnavailable (the model has no generator), ModelInvalid (the model failed to run).
+ */
+export async function buildForRequest(
+  service: WorkspaceAdapters,
+  folders: string[],
+  params: BuildWorkspaceAdapterParams,
+  report: (message: string) => void,
+  token: CancellationToken,
+): Promise<BuildWorkspaceAdapterResult> {
+  const wanted = params.folders?.length ? params.folders.map(toPath) : folders;
+  if (wanted.length === 0) {
+    throw new ResponseError<CodeAdaptErrorData>(ErrorCodes.NothingSelected, "Nothing to learn from: no workspace folder is open.");
+  }
+  let result: ServiceBuildResult;
+  try {
+    report(`reading ${wanted.length === 1 ? wanted[0] : `${wanted.length} folders`}`);
+    result = await service.build(wanted, {
+      force: params.force,
+      isCancelled: () => token.isCancellationRequested,
+      onProgress: (p) => report(p.message),
+    });
+  } catch (error) {
+    if (error instanceof CancelledBuildError) throw new ResponseError(LSPErrorCodes.RequestCancelled, error.message);
+    if (error instanceof ResponseError) throw error;
+    throw new ResponseError<CodeAdaptErrorData>(ErrorCodes.ModelInvalid, `The workspace adapter could not be built: ${(error as Error).message}`);
+  }
+  if (result.kind === "no-generator") throw new ResponseError<CodeAdaptErrorData>(ErrorCodes.RuntimeUnavailable, result.message);
+  if (result.kind === "empty") throw new ResponseError<CodeAdaptErrorData>(ErrorCodes.NothingSelected, result.message, { detail: `${result.skippedFiles} files skipped` });
+  return { adapterId: result.adapterId, files: result.files, tokens: result.tokens, skippedFiles: result.skippedFiles, millis: Math.round(result.millis) };
+}
+
+/** A workspace folder URI (file:) or path, as a path. */
+export function toPath(uriOrPath: string): string {
+  return uriOrPath.startsWith("file:") ? fileURLToPath(uriOrPath) : uriOrPath;
 }
