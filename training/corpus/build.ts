@@ -6,7 +6,8 @@ import { createParser, parseText } from "../../server/src/parsing/parser";
 import { LABEL_SET_ID } from "../../server/src/labeler/labels";
 import { Deduplicator, findHeldOutChecker, fingerprint, heldOutFlags } from "./dedup";
 import { mineTree } from "./extract";
-import { layout, readSource, selectFiles, type SourceFile } from "./files";
+import { layout, selectFiles } from "./files";
+import { readSource } from "./read";
 import { chunkText } from "./chunk";
 import { mutate } from "./mutate";
 import { loadManifest, prepareSources, type SourceKind } from "./sources";
@@ -107,7 +108,7 @@ const log = (message: string) => process.stderr.write(`[corpus ${new Date().toIS
  */
 function extractorVersion(): string {
   const files = [
-    ...["extract.ts", "doctext.ts", "dedup.ts", "util.ts"].map((f) => join(__dirname, f)),
+    ...["extract.ts", "doctext.ts", "read.ts", "dedup.ts", "util.ts"].map((f) => join(__dirname, f)),
     ...["labeler", "parsing"].flatMap((d) => readdirSync(join(REPO, "server/src", d)).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort().map((f) => join(REPO, "server/src", d, f))),
   ];
   return sha256(files.map((f) => readFileSync(f, "utf8")).join("\u0000")).slice(0, 16);
@@ -430,6 +431,10 @@ function markdownReport(report: { mode: string; seconds: number; outputs: Record
   md += `- files skipped: ${fmt(report.total.files_skipped)}\n- files with parse errors (mined partially, left out of raw): ${report.total.files_with_parse_errors}\n`;
   md += `- functions dropped while mining: ${fmt(report.total.dropped)}\n- repair mutation failures: ${fmt(report.total.repair_failures)}\n`;
   md += `- repairs by bug type: ${fmt(report.total.repairs_by_type)}\n- raw files dropped as exact duplicates: ${report.total.raw_files_duplicate}\n`;
+  md += "\n## Drops by reason, per language\n\n| | files skipped | functions dropped | repairs by bug type |\n|---|---|---|---|\n";
+  md += Object.entries(report.by_language).map(([k, c]) => `| ${k} | ${fmt(c.files_skipped)} | ${fmt(c.dropped)} | ${fmt(c.repairs_by_type)} |\n`).join("");
+  const held = Object.entries(report.by_source).filter(([, c]) => c.held_out_removed > 0).map(([k, c]) => `${k} ${c.held_out_removed}`);
+  md += `\n## Held-out drops per source\n\n${held.join(", ") || "none"}\n`;
   md += "\n## By source\n\n" + header + Object.entries(report.by_source).map(([k, c]) => row(k, c)).join("");
   return md;
 }

@@ -93,7 +93,19 @@ function anchorOf(node: Node, lang: LanguageId): { name?: string; anchor: Node; 
 }
 
 /** The doc comment right before `anchor` (no blank line between), as raw text. */
-function docCommentBefore(anchor: Node, text: string, lang: LanguageId): { raw: string; style: "block" | "go" } | undefined {
+/** A TypeScript overload signature of `name` (`function f(a: A): B;`, a method signature). */
+function isOverloadOf(node: Node, name: string | undefined): boolean {
+  if (!name) return false;
+  const signature = node.type === "export_statement" ? node.childForFieldName("declaration") : node;
+  if (!signature || (signature.type !== "function_signature" && signature.type !== "method_signature")) return false;
+  return signature.childForFieldName("name")?.text === name;
+}
+
+function docCommentBefore(anchor: Node, text: string, lang: LanguageId, name?: string): { raw: string; style: "block" | "go" } | undefined {
+  // TypeScript: the doc of an overloaded function sits on the nearest overload signature.
+  if (lang === "typescript" || lang === "tsx") {
+    for (let before = anchor.previousSibling; before && isOverloadOf(before, name); before = before.previousSibling) anchor = before;
+  }
   let previous = anchor.previousSibling;
   if (!previous || !COMMENT_TYPES.has(previous.type)) return undefined;
   const gap = text.slice(previous.endIndex, anchor.startIndex);
@@ -217,7 +229,7 @@ export function mineTree(tree: Tree, text: string, lang: LanguageId): FileResult
       if (rest.length === 0) { drop("empty body"); continue; }
       if (rest.every((c) => STUB_STATEMENT.test(c!.text.trim()))) { drop("stub body"); continue; }
     } else {
-      const doc = docCommentBefore(anchor, text, lang);
+      const doc = docCommentBefore(anchor, text, lang, name);
       if (!doc) { drop("no doc"); continue; }
       raw = doc.raw;
       style = doc.style;

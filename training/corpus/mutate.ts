@@ -128,7 +128,8 @@ function candidates(
       const parameter = LABEL_ID("parameter");
       const definition = LABEL_ID("variable.definition");
       const names = new Set<string>();
-      for (const [s, e, l] of leaves) if (l === parameter || l === definition || l === variable) names.add(code.slice(s, e));
+      // The pool: parameters (in the parameter list, before the body) and locals defined in the function.
+      for (const [s, e, l] of leaves) if ((l === parameter && s < bodyStart) || l === definition) names.add(code.slice(s, e));
       const pool = [...names].filter((n) => /^[A-Za-z_]\w*$/.test(n) && n !== "self" && n !== "this" && n !== "_").sort();
       if (pool.length < 2) break;
       for (const [s, e, l] of leaves) {
@@ -167,6 +168,8 @@ function candidates(
           if (statements.length < 2) continue;
           for (const st of statements) {
             const [a, b] = at(st);
+            // Small deletions, like HumanEvalFix's: a statement of at most two lines, not an import.
+            if (st.endPosition.row - st.startPosition.row > 1 || /import/.test(st.type)) continue;
             const bounds = lineBounds(code, a, b);
             if (bounds) edits.push({ start: bounds[0], end: bounds[1], text: "", operator: "delete statement" });
           }

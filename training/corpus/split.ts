@@ -6,6 +6,7 @@ import { unitInterval } from "./util";
  * test takes units in that order until it holds >= 5% of the language's functions, valid
  * likewise, the rest is train. A unit holding > 10% of a language's functions stays in train
  * when the language has >= 10 units (one giant unit would otherwise make the test set).
+ * A language with fewer than 10 units gives its smallest units to test and valid instead.
  * Once a split has some units, units that would push it past 12.5% are passed over.
  * Units without functions fall back to the hash alone (5% / 5% / 90%).
  */
@@ -30,7 +31,10 @@ export function assignSplits(units: UnitInfo[]): Map<string, Split> {
     byLang.set(info.lang, [...(byLang.get(info.lang) ?? []), info]);
   }
   for (const [, group] of [...byLang].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const ordered = group.slice().sort((a, b) => unitInterval(a.unit) - unitInterval(b.unit) || (a.unit < b.unit ? -1 : 1));
+    // Few units: the smallest go to test and valid (a hash order could hand them most of the language).
+    const few = group.length < 10;
+    const ordered = group.slice().sort((a, b) =>
+      (few ? a.functions - b.functions : 0) || unitInterval(a.unit) - unitInterval(b.unit) || (a.unit < b.unit ? -1 : 1));
     const total = ordered.reduce((n, u) => n + u.functions, 0);
     const remaining = new Set(ordered.map((u) => u.unit));
     if (ordered.length >= 3) {
