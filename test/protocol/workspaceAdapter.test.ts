@@ -1,0 +1,74 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ErrorCodes } from "../../common/src/protocol";
+import { exportTinyGeneratorModel } from "../../server/src/workspace/tinyGenerator.testutil";
+import { LspTestClient, fixtureUri, readFixture } from "./lspClient";
+
+/**
+ * codeadapt/buildWorkspaceAdapter against the real server over stdio, with the tiny random model
+ * and a random workspace generator (CODEADAPT_MODEL_DIR) and a temporary cache
+ * (CODEADAPT_CACHE_DIR): the workspace is test/fixtures (six languages).
+ */
+const REQUEST_CANCELLED = -32800;
+let modelDir: string;
+let cacheDir: string;
+let client: LspTestClient;
+
+before(async () => {
+  modelDir = exportTinyGeneratorModel();
+  cacheDir = mkdtempSync(join(tmpdir(), "codeadapt-lsp-cache-"));
+  client = new LspTestClient([], { CODEADAPT_MODEL_DIR: modelDir, CODEADAPT_CACHE_DIR: cacheDir });
+  await client.initialize({ trusted: true });
+});
+
+after(() => {
+  client?.kill();
+  rmSync(modelDir, { recursive: true, force: true });
+  rmSync(cacheDir, { recursive: true, force: true });
+});
+
+test("a build reports progress, becomes the status's active adapter, and summarize runs with it", async () => {
+  assert.deepEqual((await client.call("codeadapt/status", {})).workspaceAdapter, { state: "none" });
+  const result = await client.call("codeadapt/buildWorkspaceAdapter", { workDoneToken: "ws-1" });
+  assert.ok(result.files >= 6 && result.tokens > 0 && typeof result.adapterId === "string", JSON.stringify(result));
+  const progress = client.notifications.filter((n) => n.method === "$/progress" && n.params.token === "ws-1").map((n) => n.params.value.kind);
+  assert.equal(progress[0], "begin");
+  assert.equal(progress.at(-1), "end");
+  assert.ok(progress.includes("report"));
+  const status = await client.call("codeadapt/status", {});
+  assert.deepEqual(status.workspaceAdapter, { state: "ready", id: result.adapterId });
+  const py = fixtureUri("sample.py");
+  const text = readFixture("sample.py");
+  client.open(py, "python", text);
+  const line = text.split("\n").findIndex((l) => /^\s*def /.test(l));
+  const summary = await client.call("codeadapt/summarize", { textDocument: { uri: py }, position: { line: line + 1, character: 4 } });
+  assert.equal(typeof summary.summary, "string");
+  // Saving an unchanged file keeps the adapter; a cancelled forced rebuild keeps it too.
+  client.notify("textDocument/didSave", { textDocument: { uri: py } });
+  const rebuild = client.request("codeadapt/buildWorkspaceAdapter", { force: true });
+  client.write([rebuild.message]);
+  client.notify("$/cancelRequest", { id: rebuild.id });
+  const cancelled = await rebuild.response;
+  if (cancelled.error) assert.equal(cancelled.error.code, REQUEST_CANCELLED);
+  assert.equal((await client.call("codeadapt/status", {})).workspaceAdapter.state, "ready");
+});
+
+test("an untrusted workspace is never read", async () => {
+  const untrusted = new LspTestClient([], { CODEADAPT_MODEL_DIR: modelDir, CODEADAPT_CACHE_DIR: cacheDir });
+  try {
+    await untrusted.initialize({ trusted: false });
+    const refused = await untrusted.send("codeadapt/buildWorkspaceAdapter", {});
+    assert.equal(refused.error?.code, ErrorCodes.WorkspaceUntrusted);
+    assert.equal((await untrusted.call("codeadapt/status", {})).workspaceAdapter.state, "none");
+    assert.equal(await untrusted.shutdown(), 0);
+  } finally {
+    untrusted.kill();
+  }
+});
+
+test("the server shuts down cleanly with an adapter built", async () => {
+  assert.equal(await client.shutdown(), 0);
+});
