@@ -108,6 +108,9 @@ test("an incremental update after an edit equals a full rebuild, and costs one c
   assert.equal((await adapter.update(join(root, "web/new.js"))).kind, "updated");
   assert.equal((await adapter.update(store)).kind, "unchanged");
   assert.equal((await adapter.update(join(root, "README.md"))).kind, "not-included");
+  const outside = project({ "secret.py": "def secret():\n    return 42\n" });
+  symlinkSync(join(outside, "secret.py"), join(root, "link.py"));
+  assert.deepEqual(await adapter.update(join(root, "link.py")), { kind: "not-included", reason: "outside" });
 
   const fresh = await open(root);
   const full = await fresh.build({ force: true });

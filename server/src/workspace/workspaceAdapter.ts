@@ -125,6 +125,7 @@ export class WorkspaceAdapter {
   private saveTimer?: NodeJS.Timeout;
   private readonly pack: ContributionPack;
   private readonly folder: string;
+  private readonly realRoot: string;
   readonly stamp: string;
   /** Why the saved state was not loaded at open, when there was one and it was not used. */
   readonly stateProblem?: string;
@@ -138,6 +139,7 @@ export class WorkspaceAdapter {
   ) {
     this.stamp = makeStamp(STORE_VERSION, options.manifestSha256, generator.sha256, options.chunkTokens);
     const real = realpathSync(root);
+    this.realRoot = real;
     this.folder = join(options.cacheDir, createHash("sha256").update(real).digest("hex").slice(0, 24));
     this.pack = new ContributionPack(join(this.folder, "contributions.pack"), this.stamp, generator.stateSize);
     const saved = readState(this.statePath, this.stamp, generator.stateSize);
@@ -409,6 +411,7 @@ export class WorkspaceAdapter {
     if (!language) return { kind: "not-included", reason: "not a supported language" };
     let exclusion: string | undefined = skipByName(rel);
     if (!exclusion && new GitIgnores(this.root).ignoresPath(rel)) exclusion = "ignored";
+    if (!exclusion && !isInside(this.realRoot, path)) exclusion = "outside"; // a link leading out of the folder
     let newTexts: { key: string; text: string }[] = [];
     let size = 0;
     let mtimeMs = 0;
@@ -525,6 +528,17 @@ export class WorkspaceAdapter {
     this.parsers.clear();
     this.pack.close();
   }
+}
+
+/** Whether `path` (resolved through links; a missing file counts as inside) lies in `realRoot`. */
+function isInside(realRoot: string, path: string): boolean {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return true; // deleted: its contributions are removed, nothing is read
+  }
+  return real === realRoot || real.startsWith(realRoot + sep);
 }
 
 function add(target: Float64Array, values: Float32Array, times: number): void {
