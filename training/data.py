@@ -199,16 +199,29 @@ class DenoiseData:
         self.stats = {"windows": int(len(self.lengths)), "window": self.window,
                       "long_sequences_split": int((shard.lengths > self.window).sum())}
 
+        self._full = np.zeros(len(self.lengths), dtype=bool)
+
     def __len__(self) -> int:
         return len(self.lengths)
 
+    def set_epoch(self, seed: int, epoch: int) -> np.ndarray:
+        """Choose this epoch's full-target windows (a `full_target` share, redrawn every
+        epoch) and return batch groups: batches never mix the two variants, whose targets
+        differ ~5x in length (mixing them padded every short target to max_tgt)."""
+        if self.dc.full_target:
+            self._full = np.random.default_rng([seed, epoch, 11]).random(len(self.lengths)) < self.dc.full_target
+        return self._full.astype(np.int64)
+
+    def plan_lengths(self) -> np.ndarray:
+        return np.where(self._full, np.minimum(self.lengths, self.dc.max_tgt - 1), self.lengths)
+
     def example(self, j: int, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
-        """T5 span corruption (<denoise> source, spans as target), or with probability
-        `full_target` the BART-style variant: the same corruption, and the whole window as the
+        """T5 span corruption (<denoise> source, spans as target), or for this epoch's
+        `full_target` share the BART-style variant: the same corruption, and the whole window as the
         target, under the <refine> token. Still self-supervised, no repair data; it trains the
         decoder's positions up to max_tgt and the copy-with-changes skill that repair needs."""
         seq = self.shard[self.seq[j]][self.start[j]:self.start[j] + self.lengths[j]]
-        if self.dc.full_target and rng.random() < self.dc.full_target:
+        if self._full[j]:
             seq = seq[:self.dc.max_tgt - 1]
             inp, _ = span_corrupt(seq, rng, self.dc.noise, self.dc.mean_span)
             return np.concatenate([[REFINE], inp, [EOS]]), np.concatenate([seq, [EOS]])
@@ -386,7 +399,13 @@ class BatchStream:
 
     def _make_plan(self) -> List[Tuple[int, np.ndarray]]:
         rng = np.random.default_rng([self.seed, self.epoch, 7])
-        plan = [(d, b) for d, ds in enumerate(self.datasets) for b in plan_batches(ds.lengths, self.dc, rng)]
+        plan = []
+        for d, ds in enumerate(self.datasets):
+            groups = ds.set_epoch(self.seed, self.epoch) if hasattr(ds, "set_epoch") else np.zeros(len(ds), np.int64)
+            lengths = ds.plan_lengths() if hasattr(ds, "plan_lengths") else ds.lengths
+            for g in np.unique(groups):
+                members = np.flatnonzero(groups == g)
+                plan += [(d, members[b]) for b in plan_batches(lengths[members], self.dc, rng)]
         order = rng.permutation(len(plan))
         plan = [plan[i] for i in order]
         n = len(plan) // self.world * self.world or len(plan)  # equal step count on every rank

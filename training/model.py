@@ -334,10 +334,12 @@ class Seq2Seq(nn.Module):
         return [blk.cross_attn.project_kv(enc_out, deltas) for blk in self.dec_blocks]
 
     def decode(self, tgt: torch.Tensor, cross_kv: List[KV], src_mask: torch.Tensor,
-               past: Optional[List[KV]] = None, deltas: Deltas = None
+               past: Optional[List[KV]] = None, deltas: Deltas = None, return_hidden: bool = False
                ) -> Tuple[torch.Tensor, List[KV]]:
         """tgt: (B,T) new decoder tokens; past: per-block self-attention (k, v) of the
-        previous tokens, (B,H,P,D) each, or None. Returns logits (B,T,V) and the new cache."""
+        previous tokens, (B,H,P,D) each, or None. Returns logits (B,T,V) (or, with
+        return_hidden, the normed hidden states (B,T,d) that lm_head maps to logits) and
+        the new cache."""
         B, T = tgt.shape
         P = 0 if past is None else past[0][0].shape[2]
         if not torch.jit.is_tracing() and P + T > self.cfg.max_tgt:
@@ -353,15 +355,23 @@ class Seq2Seq(nn.Module):
                         None if past is None else past[i], deltas)
             new_past.append(kv)
         h = self.dec_norm(h)
-        logits = F.linear(h, self.embed.weight)
-        return logits, new_past
+        return (h if return_hidden else self.lm_head(h)), new_past
 
-    def forward(self, src: torch.Tensor, tgt_in: torch.Tensor, deltas: Deltas = None) -> torch.Tensor:
-        """Teacher-forced logits (B,T,V) for decoder inputs tgt_in."""
+    def lm_head(self, h: torch.Tensor) -> torch.Tensor:
+        """Output layer, tied to the input embedding."""
+        return F.linear(h, self.embed.weight)
+
+    def forward(self, src: torch.Tensor, tgt_in: torch.Tensor, deltas: Deltas = None,
+                logits_at: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Teacher-forced logits (B,T,V) for decoder inputs tgt_in; with a bool mask
+        logits_at (B,T), only the logits at those positions, (N,V) in row-major order
+        (training skips the output layer on padding: it is most of a step's FLOPs)."""
         src_mask = src != PAD_ID
         enc = self.encode(src, src_mask, deltas)
-        logits, _ = self.decode(tgt_in, self.cross_kv(enc, deltas), src_mask, deltas=deltas)
-        return logits
+        h, _ = self.decode(tgt_in, self.cross_kv(enc, deltas), src_mask, deltas=deltas, return_hidden=True)
+        if logits_at is not None:
+            h = h[logits_at]
+        return self.lm_head(h)
 
     @torch.no_grad()
     def generate(self, src: torch.Tensor, max_len: int = 48, deltas: Deltas = None) -> torch.Tensor:

@@ -177,8 +177,9 @@ class LossModel(nn.Module):
             logits = m.ttc_logits(m.encode(batch["src"]))
             labels = batch["ttc_labels"]
         else:
-            logits = m(batch["src"], batch["tgt_in"])
-            labels = batch["labels"]
+            keep = batch["labels"] != -100
+            logits = m(batch["src"], batch["tgt_in"], logits_at=keep)  # (N,V): padding skipped
+            labels = batch["labels"][keep]
         logits = logits.float()
         loss = F.cross_entropy(logits.view(-1, logits.shape[-1]), labels.view(-1), ignore_index=-100)
         with torch.no_grad():
@@ -385,7 +386,7 @@ def main(argv=None) -> dict:
 
     t0 = time.time()
     last_ckpt = t0
-    win_tokens, win_t, win_loss, win_n = 0, time.time(), 0.0, 0
+    win_tokens, win_t, win_loss, win_n, win_cpu = 0, time.time(), 0.0, 0, time.process_time()
     model.train()
     while step < t["max_steps"]:
         batch = next(stream)
@@ -414,10 +415,14 @@ def main(argv=None) -> dict:
 
         if step % t["log_every"] == 0 or step == t["max_steps"]:
             now = time.time()
+            cpu = time.process_time()
+            # tok_cpu_s: tokens per CPU-second of this process, a measure that other processes
+            # on a shared machine disturb far less than wall-clock tok_s
             log({"step": step, "loss": win_loss / win_n, "lr": lr, "gnorm": float(gnorm),
-                 "tok_s": win_tokens / max(1e-9, now - win_t), "tokens": tokens_seen,
+                 "tok_s": win_tokens / max(1e-9, now - win_t),
+                 "tok_cpu_s": win_tokens / world / max(1e-9, cpu - win_cpu), "tokens": tokens_seen,
                  "elapsed_min": (elapsed_before + now - t0) / 60})
-            win_tokens, win_t, win_loss, win_n = 0, now, 0.0, 0
+            win_tokens, win_t, win_loss, win_n, win_cpu = 0, now, 0.0, 0, cpu
         if t["eval_every"] and step % t["eval_every"] == 0:
             ev = evaluate()
             if ev:

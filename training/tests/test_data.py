@@ -150,6 +150,8 @@ def test_full_target_denoising_rebuilds_the_window_under_the_refine_token():
     write_shard(os.path.join(d, "p"), [rng.integers(400, 900, size=200).tolist() for _ in range(20)])
     data = DenoiseData(Shard(os.path.join(d, "p")), DataConfig(max_src=128, max_tgt=64, full_target=0.5))
     kinds = set()
+    groups = data.set_epoch(seed=0, epoch=0)  # draws this epoch's full-target windows
+    assert 0 < groups.sum() < len(data)
     for j in range(len(data)):
         src, tgt = data.example(j, np.random.default_rng(j))
         kinds.add(int(src[0]))
@@ -158,6 +160,11 @@ def test_full_target_denoising_rebuilds_the_window_under_the_refine_token():
             assert tgt.tolist() == window.tolist() + [EOS]
             assert len(tgt) <= 64
     assert kinds == {REFINE, DENOISE}
+    # batches never mix the two variants (their target lengths differ ~5x)
+    from data import BatchStream
+    stream = BatchStream([data], data.dc, seed=1)
+    for _ in range(stream.batches_per_epoch()):
+        assert len(set(next(stream)["src"][:, 0].tolist())) == 1
 
 
 def test_identifier_masking_uses_one_sentinel_per_name():

@@ -124,3 +124,10 @@ def test_bf16_autocast_runs():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out = m(src, tgt)
     assert torch.isfinite(out.float()).all()
+
+
+def test_logits_at_selects_rows_of_full_logits():
+    m = make()
+    src, tgt = batch()
+    keep = torch.rand(tgt.shape, generator=torch.Generator().manual_seed(3)) > 0.4
+    assert torch.allclose(m(src, tgt, logits_at=keep), m(src, tgt)[keep], atol=1e-6)
