@@ -448,8 +448,8 @@ export class WorkspaceAdapter {
       }
     }
     for (const [key, delta] of counts) {
-      if (delta === 0 || pending.has(key)) continue;
-      const cached = this.pack.get(key);
+      if (delta === 0 || (pending.has(key) && delta > 0)) continue;
+      const cached = pending.has(key) ? undefined : this.pack.get(key);
       if (!cached) throw new Error(`workspace adapter cache lost the contribution of a chunk of ${rel}; rebuild the adapter`);
       add(state, cached.values, delta);
       if (delta < 0) removed -= delta;
