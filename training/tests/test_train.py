@@ -89,12 +89,13 @@ def test_ddp_two_processes_on_gloo(corpus, test_config, tmp_path):
     procs = []
     for rank in (0, 1):
         env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2",
-                   RANK=str(rank), LOCAL_RANK=str(rank), OMP_NUM_THREADS="1")
+                   RANK=str(rank), LOCAL_RANK=str(rank), OMP_NUM_THREADS="1",
+                   CODEADAPT_RUNTIME_TUNE="0")  # no re-exec: one torch import per process
         procs.append(subprocess.Popen([sys.executable, script, "--config", test_config, "--mode", "pretrain",
                                        "--data", corpus, "--run", str(tmp_path / "ddp"), "--threads", "1",
-                                       "--max-steps", "6"], env=env, stdout=subprocess.PIPE,
+                                       "--max-steps", "4"], env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True))
     outs = [p.communicate(timeout=240)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     assert "world=2" in outs[0] and "step=4" in outs[0]
-    assert torch.load(tmp_path / "ddp" / "base.pt")["meta"]["step"] == 6
+    assert torch.load(tmp_path / "ddp" / "base.pt")["meta"]["step"] == 4
