@@ -99,3 +99,14 @@ def test_ddp_two_processes_on_gloo(corpus, test_config, tmp_path):
     assert all(p.returncode == 0 for p in procs), outs
     assert "world=2" in outs[0] and "step=4" in outs[0]
     assert torch.load(tmp_path / "ddp" / "base.pt")["meta"]["step"] == 4
+
+
+def test_wall_clock_budget_stops_cleanly_and_resumes(corpus, test_config, tmp_path):
+    res = run(test_config, corpus, tmp_path / "b", "pretrain", "--max-minutes", "0.0001")
+    assert res["step"] == 1
+    base = torch.load(tmp_path / "b" / "base.pt")
+    assert base["meta"]["final"] is False and base["meta"]["step"] == 1
+    with open(tmp_path / "b" / "log.jsonl") as f:
+        assert any(e.get("event") == "stop" and "max-minutes" in e["reason"] for e in map(json.loads, f))
+    res = run(test_config, corpus, tmp_path / "b", "pretrain", "--resume")
+    assert res["step"] == 16 and torch.load(tmp_path / "b" / "base.pt")["meta"]["final"] is True
