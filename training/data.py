@@ -454,7 +454,8 @@ def load_datasets(mode: str, data_dir: str, split: str, dc: DataConfig, vocab_si
         sh = Shard(p(f"pretrain.{split}"))
         sh.check_vocab(vocab_size)
         out = [DenoiseData(sh, dc)]
-        if dc.identifier_masking:
+        # identifier masking needs ttc.SPLIT; a missing validation shard only drops that part
+        if dc.identifier_masking and (split == "train" or os.path.exists(p(f"ttc.{split}.idx.bin"))):
             ident = Shard(p(f"ttc.{split}"), with_labels=True)
             ident.check_vocab(vocab_size)
             out.append(IdentifierData(ident, dc))
