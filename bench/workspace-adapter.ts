@@ -18,7 +18,8 @@
  * (python3-click for build/update, libpython3.11-stdlib for memory); without them this
  * repository's server/ and training/ folders are used.
  *   BENCH_REPEATS (3), BENCH_SIZES ("tiny,small"), BENCH_SMALL_CAP (tokens, 30000),
- *   BENCH_MEMORY_BASE (tokens at 1x, 20000), BENCH_THREADS (2)
+ *   BENCH_MEMORY_BASE (tokens at 1x, 20000; the small model takes a quarter), BENCH_MEMORY_ALL=1
+ *   (memory of the small model too), BENCH_ONLY=build|memory, BENCH_THREADS (2)
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -45,6 +46,7 @@ interface ChildTask {
   maxTokens: number;
   updates: number;
   encoderBaseline: boolean;
+  maxFileBytes?: number;
 }
 
 interface ChildResult {
@@ -79,7 +81,7 @@ async function child(task: ChildTask): Promise<ChildResult> {
     // Updates edit files: build a private copy of the folder when updates are measured.
     const folder = task.updates > 0 ? (cpSync(task.folder, work, { recursive: true }), work) : task.folder;
     const adapter = await WorkspaceAdapter.open(folder, model, generator, {
-      cacheDir, manifestSha256: manifestSha256(task.modelDir), maxTokens: task.maxTokens,
+      cacheDir, manifestSha256: manifestSha256(task.modelDir), maxTokens: task.maxTokens, maxFileBytes: task.maxFileBytes,
     });
     const started = performance.now();
     const result = await adapter.build({ force: true });
@@ -179,8 +181,9 @@ async function main(): Promise<void> {
   console.log(`# workspace adapter benchmark, ${new Date().toISOString()}`);
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${THREADS} onnxruntime threads, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
   console.log(`build folder: ${buildFolder}\nmemory folder: ${memoryFolder}\nmedians over ${REPEATS} runs, each in a fresh process with an empty cache\n`);
+  const only = process.env.BENCH_ONLY; // "build" or "memory": one part only
   const rows: string[] = ["| model | tokens built | build tokens/s | encoder-only tokens/s | build / encoder | update after a one-function edit, from disk (ms) | same, open document's tree given (ms) | peak RSS (MB) |", "|---|---|---|---|---|---|---|---|"];
-  for (const size of SIZES) {
+  for (const size of only === "memory" ? [] : SIZES) {
     const dir = modelDir(size);
     const cap = size === "tiny" ? 10_000_000 : SMALL_CAP;
     const runs = Array.from({ length: REPEATS }, (_, i) => runChild({ modelDir: dir, folder: buildFolder, maxTokens: cap, updates: i === 0 ? 11 : 0, encoderBaseline: true }));
@@ -190,13 +193,13 @@ async function main(): Promise<void> {
     console.error(`${size}: ${JSON.stringify(runs)}`);
   }
   console.log(rows.join("\n"));
-  console.log("\nmemory at 1x / 4x / 16x context (token caps over the memory folder):\n");
+  console.log(`\nmemory at 1x / 4x / 16x context (token caps over the memory folder, files up to 64 KiB so the caps bind closely; small model at a quarter of the tiny one's tokens):\n`);
   const mem: string[] = ["| model | context | tokens | files | RSS with model loaded (MB) | peak RSS (MB) | peak - loaded (MB) | tokens/s |", "|---|---|---|---|---|---|---|---|"];
-  for (const size of SIZES) {
+  for (const size of only === "build" ? [] : SIZES) {
     if (size !== "tiny" && !process.env.BENCH_MEMORY_ALL) continue; // the small model's 16x build takes too long on 2 cores
     const dir = modelDir(size);
     for (const factor of [1, 4, 16]) {
-      const runs = Array.from({ length: Math.max(1, REPEATS - 1) }, () => runChild({ modelDir: dir, folder: memoryFolder, maxTokens: factor * MEMORY_BASE, updates: 0, encoderBaseline: false }));
+      const runs = Array.from({ length: Math.max(1, REPEATS - 1) }, () => runChild({ modelDir: dir, folder: memoryFolder, maxTokens: factor * (size === "tiny" ? MEMORY_BASE : MEMORY_BASE / 4), updates: 0, encoderBaseline: false, maxFileBytes: 64 * 1024 }));
       const loaded = median(runs.map((r) => r.rssModelMB));
       const peak = median(runs.map((r) => r.peakRssMB));
       mem.push(`| ${size} | ${factor}x | ${runs[0].tokens} | ${runs[0].files} | ${loaded.toFixed(0)} | ${peak.toFixed(0)} | ${(peak - loaded).toFixed(0)} | ${median(runs.map((r) => r.tokensPerSecond)).toFixed(0)} |`);
