@@ -135,7 +135,21 @@ async function main() {
       throw new Error(`${path} was written for tokenizer ${header.tokenizer_sha256}, not ${file.sha256}`);
     }
     const bad = goldenMismatches(tokenizer, rows);
-    console.log(JSON.stringify({ path, samples: rows.length, mismatches: bad.length }));
+    // Corpus rows carry an id and the code's sha256: find the code in the corpus.
+    const want = new Map(rows.filter((r) => r.id !== undefined).map((r) => [r.id!, r]));
+    let found = 0;
+    if (want.size) {
+      for (const f of jsonlFiles(values["corpus-dir"]!)) for await (const row of readJsonl(f)) {
+        const g = row.id !== undefined ? want.get(row.id) : undefined;
+        if (!g || rowKind(row) !== "function") continue;
+        if (createHash("sha256").update(row.code!, "utf8").digest("hex") !== g.sha256) continue;
+        found++;
+        const ids = tokenizer.encode(row.code!);
+        if (ids.length !== g.ids.length || ids.some((id, i) => id !== g.ids[i])) bad.push(rows.indexOf(g));
+      }
+      if (found < want.size) throw new Error(`${want.size - found} golden rows not found in the corpus (rebuilt?)`);
+    }
+    console.log(JSON.stringify({ path, samples: rows.length, corpusRowsChecked: found, mismatches: bad.length }));
     if (bad.length) process.exit(1);
     return;
   }

@@ -25,6 +25,12 @@ export interface PretokenizerOptions {
   spacePrefix: boolean;
   /** Also split identifiers at camelCase humps, letter/digit changes and before "_". */
   splitIdentifiers: boolean;
+  /**
+   * Glue "\\" only to chars that start an escape in every grammar (Python's set:
+   * \\ ' " a b f n r t v 0-7 x N u U). tree-sitter-python makes the backslash of an invalid
+   * escape such as '\\d' in a non-raw string a leaf of its own, so "\\d" must not be one piece.
+   */
+  strictEscapes?: boolean;
 }
 
 export const MAX_PIECE = 128;
@@ -35,6 +41,7 @@ export const PRETOKENIZERS: Record<string, PretokenizerOptions> = {
   "code-ascii-space-v1": { spacePrefix: true, splitIdentifiers: false },
   "code-ascii-split-v1": { spacePrefix: false, splitIdentifiers: true },
   "code-ascii-space-split-v1": { spacePrefix: true, splitIdentifiers: true },
+  "code-ascii-space-split-v2": { spacePrefix: true, splitIdentifiers: true, strictEscapes: true },
 };
 
 /** The pretokenizer new tokenizers use (chosen by measurement, see README.md). */
@@ -142,7 +149,7 @@ export function pretokenizeBounds(text: string, options: PretokenizerOptions): n
       while (j < n && isDigit(text.charCodeAt(j))) j++;
       push(start, j);
     } else if (kd === C.Backslash) {
-      j = escapeEnd(text, i, n);
+      j = escapeEnd(text, i, n, options.strictEscapes === true);
       push(start, j);
     } else {
       push(start, j);
@@ -162,10 +169,14 @@ const isOctal = (c: number) => c >= 48 && c <= 55;
  * "\xffraw" splits as "\xff" "raw" the way grammars split escape_sequence from string text.
  * A backslash before whitespace, non-ASCII or the end stands alone.
  */
-function escapeEnd(text: string, i: number, n: number): number {
+const STRICT_ESCAPE = new Uint8Array(128);
+for (const ch of "\\'\"abfnrtv01234567xNuU") STRICT_ESCAPE[ch.charCodeAt(0)] = 1;
+
+function escapeEnd(text: string, i: number, n: number, strict: boolean): number {
   if (i + 1 >= n) return i + 1;
   const e = text.charCodeAt(i + 1);
   if (e <= 32 || e >= 127) return i + 1;
+  if (strict && !STRICT_ESCAPE[e]) return i + 1;
   let j = i + 2;
   let max = 0;
   let ok = isHex;

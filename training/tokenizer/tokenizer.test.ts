@@ -211,6 +211,30 @@ describe("tree-sitter leaves", () => {
   }
 });
 
+describe("invalid escapes (tree-sitter-python splits the backslash off)", () => {
+  const source = "import re\npat = re.compile('^\\s+name\\:\\d*\\.x')\nok = '\\n\\t\\x41\\u00e9\\\\'\n";
+  const crossings = async (pretokenizer: string) => {
+    const options = pretokenizerOptions(pretokenizer);
+    const counts = new Map<string, number>();
+    countPretokens(source, options, counts);
+    const tok = new Tokenizer(trainBpe(counts, 200, { minCount: 1 }).merges, options);
+    const parser = await createParser("python");
+    const tree = parseText(parser, source);
+    const enc = tok.encodeWithSpans(source);
+    const bad = crossingTokens(source, enc, leafBoundaries(tree)).map((k) => source.slice(enc.starts[k], enc.ends[k]));
+    tree.delete();
+    parser.delete();
+    return bad;
+  };
+  it("v1 glues them (known: a handful of tokens per corpus)", async () => {
+    assert.deepEqual(await crossings("code-ascii-space-split-v1"), ["\\s", "\\:", "\\d", "\\."]);
+  });
+  it("v2 (strictEscapes) keeps every token inside one leaf", async () => {
+    assert.deepEqual(await crossings("code-ascii-space-split-v2"), []);
+    assert.deepEqual(pretokenize("'\\d\\n\\x41'", pretokenizerOptions("code-ascii-space-split-v2")), ["'", "\\", "d", "\\n", "\\x41", "'"]);
+  });
+});
+
 describe("TTC labels and sequences", () => {
   const tok = fixtureTokenizer();
 
