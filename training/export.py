@@ -221,7 +221,7 @@ def parity_cases(vocab: int) -> List[List[int]]:
 # ----------------------------------------------------------------------------- workspace generator
 
 class ContributionGraph(nn.Module):
-    """hidden [L+1,C,T,d] + mask [C,T] of context chunks -> their summed state [N,R1,R2]."""
+    """hidden [L+1,C,T,d] + mask [C,T] of context chunks -> each chunk's state [C,N,R1,R2]."""
 
     def __init__(self, gen):
         super().__init__()
@@ -229,7 +229,7 @@ class ContributionGraph(nn.Module):
 
     def forward(self, hidden, attention_mask):
         states = [hidden[i] for i in range(hidden.shape[0])]
-        return self.gen.contribution(states[:-1], states[-1], attention_mask > 0)
+        return self.gen.chunk_contributions(states[:-1], states[-1], attention_mask > 0)
 
 
 class AdapterGraph(nn.Module):
@@ -262,8 +262,9 @@ def export_generator(model: Seq2Seq, generator_pt: str, out_dir: str) -> Dict[st
     with torch.no_grad():
         torch.onnx.export(ContributionGraph(gen), (hidden, mask), paths["contribution"], opset_version=OPSET,
                           input_names=["hidden", "attention_mask"], output_names=["state"],
-                          dynamic_axes={"hidden": {1: "chunks", 2: "len"}, "attention_mask": {0: "chunks", 1: "len"}})
-        state = ContributionGraph(gen)(hidden, mask)
+                          dynamic_axes={"hidden": {1: "chunks", 2: "len"}, "attention_mask": {0: "chunks", 1: "len"},
+                                        "state": {0: "chunks"}})
+        state = ContributionGraph(gen)(hidden, mask).sum(0)
         torch.onnx.export(AdapterGraph(gen), (state,), paths["adapter"], opset_version=OPSET,
                           input_names=["state"], output_names=["delta_A", "delta_B"])
         A, B = AdapterGraph(gen)(state)

@@ -80,20 +80,26 @@ class GenerativeAdapter(nn.Module):
 
     def contribution(self, hidden: List[torch.Tensor], out: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Sum over the given chunks of K^T V for every slot: (n, R1, R2)."""
+        return self.chunk_contributions(hidden, out, mask).sum(0)
+
+    def chunk_contributions(self, hidden: List[torch.Tensor], out: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """K^T V of each chunk separately, for every slot: (chunks, n, R1, R2). Kept per chunk
+        so the runtime can cache each function's share and subtract it after an edit."""
         m = mask[..., None].to(out.dtype)
         parts = []
         for i, layer in enumerate(self.layers):
             h = self._states_for(hidden, out, layer) * m          # (B, T, d), pads zeroed
             k = h @ self.A2[i].t()                                 # (B, T, R1)
             v = h @ self.A3[i].t()                                 # (B, T, R2)
-            parts.append(torch.einsum("btr,bts->rs", k.float(), v.float()))
-        return torch.stack(parts)
+            parts.append(torch.einsum("btr,bts->brs", k.float(), v.float()))
+        return torch.stack(parts, dim=1)
 
     def deltas(self, S: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """State -> packed deltas delta_A (n, R2, d), delta_B (n, d, R2)."""
         N = newton_schulz(S)                                       # (n, R1, R2)
         A = N.transpose(-1, -2) @ self.A1                          # (n, R2, d)
-        return A, self.B * self.alpha
+        # "+ 0 * S.sum()" ties B to the input so an exported graph names it as an output.
+        return A, self.B * self.alpha + 0.0 * S.sum()
 
     def forward(self, model: Seq2Seq, context_ids: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         hidden, out, mask = context_states(model, context_ids)
