@@ -35,15 +35,18 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/** Paths given on the command line are relative to where scripts/run-editor was started. */
+const fromCaller = (path: string) => resolve(process.env.CODEADAPT_INVOKED_FROM ?? process.cwd(), path);
+
 async function main(): Promise<void> {
-  const folder = resolve(option("folder") ?? join(repoRoot, "test", "workspace-example"));
+  const folder = option("folder") ? fromCaller(option("folder")!) : join(repoRoot, "test", "workspace-example");
   if (!existsSync(folder)) throw new Error(`no such folder: ${folder}`);
   const requested = option("port") ?? process.env.CODEADAPT_PORT;
   const port = requested ? Number(requested) : (await portIsFree(8080)) ? 8080 : await freePort();
   if (!Number.isInteger(port) || port <= 0) throw new Error(`bad port ${requested}`);
 
   const entry = ensureCodeServer();
-  const vsix = option("vsix") ? resolve(option("vsix")!) : ensureVsix();
+  const vsix = option("vsix") ? fromCaller(option("vsix")!) : ensureVsix();
 
   const stateRoot = join(repoRoot, ".cache", "run-editor");
   rmSync(stateRoot, { recursive: true, force: true });
