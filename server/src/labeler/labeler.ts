@@ -32,8 +32,18 @@ export interface LabelContext {
   modules: ReadonlySet<string>;
 }
 
+/** The module aliases are read only when a leaf needs them (a walk of the file's top level). */
 export function contextFor(tree: Tree, language: LanguageId): LabelContext {
-  return { language, tree, builtins: BUILTINS[language] ?? new Set(), modules: moduleAliases(tree, language) };
+  let modules: ReadonlySet<string> | undefined;
+  return {
+    language,
+    tree,
+    builtins: BUILTINS[language] ?? new Set(),
+    get modules() {
+      modules ??= moduleAliases(tree, language);
+      return modules;
+    },
+  };
 }
 
 /** Labels of every leaf overlapping [start, end), in document order. */
