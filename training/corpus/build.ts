@@ -13,7 +13,9 @@ import { mutate } from "./mutate";
 import { loadManifest, prepareSources, type SourceKind } from "./sources";
 import { assignSplits, type Split } from "./split";
 import { cleanSummary } from "./summary";
-import { JsonlWriter, countTokens, readJsonl, sha256 } from "./util";
+import { JsonlWriter, countTokens, readJsonl, sha256, unitInterval } from "./util";
+
+const SECOND_MUTANT_SHARE = 0.2;
 
 /**
  * scripts/build-corpus [--tiny] [--pin] [--fetch-only] [--force] [--out DIR] [--only NAME,...]
@@ -358,6 +360,14 @@ async function main(): Promise<void> {
       } else {
         repairsOut.write({ id: `${row.id}#bug`, lang: row.lang, unit: row.unit, split, buggy: mutant.buggy, fixed: row.code, bug_type: mutant.bug_type });
         for (const c of cells) { c.repairs_kept++; add(c.repairs_by_type, mutant.bug_type); }
+        // A share of train functions get a second mutant of another bug type (evaluation splits keep one per function).
+        if (split === "train" && unitInterval(`${row.id}#bug2`) < SECOND_MUTANT_SHARE) {
+          const second = mutate(await parserFor(row.lang), row.code, row.lang, row.wrap, row.leaves, `${row.id}#bug2`, mutant.bug_type);
+          if (!("fail" in second)) {
+            repairsOut.write({ id: `${row.id}#bug2`, lang: row.lang, unit: row.unit, split, buggy: second.buggy, fixed: row.code, bug_type: second.bug_type });
+            for (const c of cells) { c.repairs_kept++; add(c.repairs_by_type, second.bug_type); }
+          }
+        }
       }
     }
     // Raw chunks: every parsed file without parse errors, held-out functions cut out, exact file duplicates once.

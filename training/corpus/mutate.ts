@@ -262,6 +262,7 @@ function bodyStartOf(root: Node, offset: number): number {
  */
 export function mutate(
   parser: Parser, code: string, lang: LanguageId, wrap: Wrap, leaves: [number, number, number][], seed: string,
+  exclude?: BugType,
 ): Mutant | { fail: string } {
   const { tree, offset } = parseAlone(parser, code, wrap);
   try {
@@ -271,6 +272,7 @@ export function mutate(
     const bodyStart = bodyStartOf(tree.rootNode, offset);
     const original = lexicalTokens(code).join(" ");
     for (const type of shuffled(BUG_TYPES, rng)) {
+      if (type === exclude) continue;
       const edits = shuffled(candidates(type, code, lang, tree.rootNode, nodes, offset, bodyStart, leaves), rng);
       for (const edit of edits.slice(0, 4)) {
         const buggy = code.slice(0, edit.start) + edit.text + code.slice(edit.end);
