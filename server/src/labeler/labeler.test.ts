@@ -123,3 +123,12 @@ test("labelling a range visits only the leaves that overlap it", async () => {
   tree.delete();
   parser.delete();
 });
+
+test("python string text around escape sequences is labelled", async () => {
+  const text = 'x = "a\\tb\\n"\ny = f"{x}\\t!"\n';
+  const labels = await labelsOf("python", text);
+  const covered = labels.map(([token]) => token).join("");
+  assert.equal(covered.replace(/\s/g, ""), text.replace(/\s/g, ""));
+  assert.ok(labels.some(([token, label]) => token.includes("a\\tb") && label === "string"));
+  expectLabels(labels, [["x", "variable.reference", 1]]);
+});

@@ -98,9 +98,12 @@ export function labelAt(tree: Tree, language: LanguageId, offset: number): LeafA
   };
 }
 
-/** Leaves are childless nodes, plus string/comment nodes whose children are only delimiters. */
+/**
+ * Leaves are childless nodes, and Python's `string_content`, whose only children are escape
+ * sequences: its text between escapes belongs to no child, so it is labelled as one piece.
+ */
 function isLeaf(node: Node): boolean {
-  return node.childCount === 0;
+  return node.childCount === 0 || node.type === "string_content";
 }
 
 function hasErrorAncestor(node: Node): boolean {
