@@ -21,16 +21,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from onnx_compact import fp16_storage  # noqa: E402
+from train import sha256_file as sha256  # noqa: E402
 
 LABELS_TS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server", "src", "labeler", "labels.ts")
-
-
-def sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def label_set() -> tuple:

@@ -1,3 +1,5 @@
+import { rngFor } from "../corpus/util";
+
 /** Percentile bootstrap confidence intervals over test items, with a seeded generator. */
 export interface Estimate {
   value: number;
@@ -6,16 +8,9 @@ export interface Estimate {
   n: number;
 }
 
-/** mulberry32: small, fast, seedable; good enough for resampling indices. */
+/** The corpus pipeline's seeded generator, so both sides draw from one implementation. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return rngFor(`bootstrap:${seed}`);
 }
 
 /**
