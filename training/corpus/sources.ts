@@ -147,7 +147,9 @@ export function detectLicence(entry: SourceEntry, unpacked: string): string {
   if (!existsSync(copyright)) return "see Debian copyright file";
   const text = readFileSync(copyright, "utf8");
   const licences = [...text.matchAll(/^License:\s*(\S[^\n]*)$/gm)].map((m) => m[1].trim());
-  return licences[0] ?? "see Debian copyright file";
+  // A DEP-5 "License:" line names the licence in its first words; prose means an old-style file.
+  const named = licences.find((l) => /^[\w.+-]+( (or|and|with) [\w.+-]+)*$/i.test(l));
+  return named ?? "see Debian copyright file (set by hand)";
 }
 
 export interface ReadySource {
