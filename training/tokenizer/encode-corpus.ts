@@ -21,6 +21,7 @@ import { createReadStream, mkdirSync, readdirSync, rmSync, statSync, writeFileSy
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LANGUAGE_TAGS } from "./bpe";
+import { breakSyntax } from "./break-syntax";
 import { pretrainChunks, sourceSequence, targetSequence, ttcSequence } from "./sequences";
 import { ShardWriter, type SequenceMeta } from "./shards";
 import { jsonlFiles, readJsonl, rowKind, type CorpusRow } from "./sources";
@@ -126,6 +127,14 @@ async function main() {
             throw new Error(`${where}: ${(err as Error).message}`);
           }
           writer(`ttc.${split}`, true).add(t.ids, meta, t.labels);
+          if (split !== "train") {
+            // Held-out code with one injected syntax error, labelled by the clean parse.
+            const broken = breakSyntax(meta.id, code, row.leaves);
+            if (broken) {
+              const b = ttcSequence(tokenizer, lang, broken.code, broken.leaves, maxSrc);
+              writer(`ttc.${split}.broken`, true).add(b.ids, meta, b.labels);
+            } else bump(`ttc.unbreakable.${split}`);
+          }
           bump("ttc.leafCrossings", t.crossings);
           bump("ttc.unlabeledTokens", t.unlabeled);
           if (t.truncated) bump(`truncated.ttc.${split}`);
