@@ -232,13 +232,22 @@ test("the client's edits apply cleanly: the doc comment parses as a docstring; a
   client.notify("textDocument/didClose", { textDocument: { uri } });
 });
 
+async function waitFor(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error("timed out waiting for the server");
+    await sleep(5);
+  }
+}
+
 test("a request cancelled mid-generation answers -32800 and nothing else happens", async () => {
   // Warm: the model is loaded, the queue is empty, so refine starts decoding at once.
   const params = { textDocument: { uri: py }, position: { line: 12, character: 8 }, workDoneToken: "refine-cancel" };
   const started = performance.now();
   const refine = client.request("codeadapt/refine", params);
   client.write([refine.message]);
-  await sleep(150);
+  // Cancel once the server reports its first decoded token: mid-generation, whatever the load.
+  await waitFor(() => client.notifications.some((n) => n.method === "$/progress" && n.params.token === "refine-cancel" && n.params.value.kind === "report"));
   client.notify("$/cancelRequest", { id: refine.id });
   const response = await refine.response;
   const ms = performance.now() - started;

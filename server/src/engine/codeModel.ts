@@ -32,6 +32,7 @@ export interface GenerationRequest {
   beams?: number;
   workspace?: Deltas;
   isCancelled?: () => boolean;
+  onStep?: (steps: number) => void;
 }
 
 export interface GenerationResult {
@@ -107,6 +108,7 @@ export class CodeModel {
         beams: request.beams ?? defaults.beams,
         banned: BANNED,
         isCancelled: request.isCancelled,
+        onStep: request.onStep,
       },
       { deltas, ner: this.adapters.taskNer },
     );

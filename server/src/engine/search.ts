@@ -19,6 +19,8 @@ export interface SearchOptions {
   /** Tokens that may never be produced (special tokens such as sentinels). */
   banned?: number[];
   isCancelled?: () => boolean;
+  /** Called after each decoding step with the number of steps taken so far. */
+  onStep?: (steps: number) => void;
 }
 
 export class CancelledError extends Error {
@@ -67,6 +69,7 @@ export async function searchGreedy(step: StepFunction, options: SearchOptions): 
     token = argmax(result.logits);
     if (token === EOS) break;
     out.push(token);
+    options.onStep?.(t + 1);
   }
   return out;
 }
@@ -121,6 +124,7 @@ export async function searchBeam(step: StepFunction, options: SearchOptions): Pr
     const bestLive = Math.max(...next.map(normalized), -Infinity);
     live = bestFinished >= bestLive && finished.length >= width ? [] : next;
     cache = live.length ? selectBatchRows(result.cache as Ort.Tensor, rows) : undefined;
+    options.onStep?.(t + 1);
   }
   const pool = finished.length ? finished : live;
   pool.sort((a, b) => normalized(b) - normalized(a));

@@ -4,6 +4,7 @@ import {
   type CancellationToken,
   type Connection,
   type TextDocuments,
+  type WorkDoneProgressReporter,
 } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import {
@@ -124,11 +125,15 @@ function targetOf(context: MethodContext, document: TextDocument, params: Summar
   return { code: span.code, start: span.start, end: span.end, span, language: lookup.language };
 }
 
+/** $/progress of one request, when the client gave a workDoneToken. */
+type Reporter = Pick<WorkDoneProgressReporter, "begin" | "report" | "done">;
+
 async function generate(
   context: MethodContext,
   task: "summarize" | "refine",
   params: SummarizeParams | RefineParams,
   token: CancellationToken,
+  progress?: Reporter,
 ): Promise<{ document: TextDocument; target: Target; result: GenerationResult; version: number }> {
   throwIfCancelled(token);
   await context.ready;
@@ -148,7 +153,10 @@ async function generate(
     maxTokens: task === "summarize" ? settings.maxSummaryTokens : undefined,
     workspace: context.workspaceDeltas?.(),
     isCancelled: () => token.isCancellationRequested || superseded() || context.documents.get(document.uri)?.version !== version,
+    // Every 8 steps: cheap, and enough for a progress bar and for tests to know decoding began.
+    onStep: (steps: number) => (steps === 1 || steps % 8 === 0) && progress?.report(`${task}: ${steps} tokens`),
   };
+  progress?.begin(`CodeAdapt: ${task}`, undefined, "waiting for the model", true);
   try {
     const result = await context.engine.run(`${document.uri}|${task}`, context.hostOptions(settings), (model: CodeModel, newer) => {
       superseded = newer;
@@ -158,12 +166,14 @@ async function generate(
   } catch (error) {
     if (error instanceof CancelledError || error instanceof SupersededError) throw cancelled();
     if (error instanceof ResponseError) throw error;
-    fail(ErrorCodes.ModelInvalid, `The CodeAdapt model could not run: ${(error as Error).message}`);
+    return fail(ErrorCodes.ModelInvalid, `The CodeAdapt model could not run: ${(error as Error).message}`);
+  } finally {
+    progress?.done();
   }
 }
 
-async function summarize(context: MethodContext, params: SummarizeParams, token: CancellationToken): Promise<SummarizeResult> {
-  const { document, target, result, version } = await generate(context, "summarize", params, token);
+async function summarize(context: MethodContext, params: SummarizeParams, token: CancellationToken, progress?: Reporter): Promise<SummarizeResult> {
+  const { document, target, result, version } = await generate(context, "summarize", params, token, progress);
   const range = { start: document.positionAt(target.start), end: document.positionAt(target.end) };
   const summary = result.text.trim();
   const doc = target.span && summary ? docCommentFor(target.language, target.span, summary, document.getText()) : undefined;
@@ -180,8 +190,8 @@ async function summarize(context: MethodContext, params: SummarizeParams, token:
   };
 }
 
-async function refine(context: MethodContext, params: RefineParams, token: CancellationToken): Promise<RefineResult> {
-  const { document, target, result, version } = await generate(context, "refine", params, token);
+async function refine(context: MethodContext, params: RefineParams, token: CancellationToken, progress?: Reporter): Promise<RefineResult> {
+  const { document, target, result, version } = await generate(context, "refine", params, token, progress);
   const original = document.getText().slice(target.start, target.end);
   const refined = target.span ? reindent(result.text, target.span.indent) : result.text;
   return {
@@ -194,8 +204,10 @@ async function refine(context: MethodContext, params: RefineParams, token: Cance
 }
 
 export function registerCustomMethods(connection: Connection, context: MethodContext): void {
-  connection.onRequest(SummarizeRequest, (params, token) => summarize(context, params, token));
-  connection.onRequest(RefineRequest, (params, token) => refine(context, params, token));
+  const reporter = (params: { workDoneToken?: string | number }) =>
+    params.workDoneToken !== undefined ? connection.window.attachWorkDoneProgress(params.workDoneToken) : undefined;
+  connection.onRequest(SummarizeRequest, (params, token) => summarize(context, params, token, reporter(params)));
+  connection.onRequest(RefineRequest, (params, token) => refine(context, params, token, reporter(params)));
 
   connection.onRequest(BuildWorkspaceAdapterRequest, async (params, token) => {
     throwIfCancelled(token);
