@@ -139,6 +139,19 @@ export class DocumentTrees {
   }
 
   /** The up-to-date tree of an open document, parsing now if edits are pending. */
+  /** Installs a freshly parsed tree, frees the one it replaces, and counts the parse. */
+  private adopt(entry: Entry, tree: Tree, old: Tree | undefined | null): Tree {
+    entry.tree = tree;
+    if (old) {
+      old.delete();
+      this.stats.incrementalParses++;
+    } else {
+      this.stats.fullParses++;
+    }
+    entry.stale = false;
+    return tree;
+  }
+
   lookup(uri: string): TreeLookup {
     const entry = this.entries.get(uri);
     const document = this.getDocument(uri);
@@ -162,22 +175,12 @@ export class DocumentTrees {
     if ((entry.stale || !entry.tree) && text.length > this.options.sliceAboveChars) {
       return { reason: "parsing", chars: text.length };
     }
-    if (entry.stale || !entry.tree) {
-      const old = entry.tree;
-      entry.tree = parseText(parser, text, old);
-      if (old) {
-        old.delete();
-        this.stats.incrementalParses++;
-      } else {
-        this.stats.fullParses++;
-      }
-      entry.stale = false;
-    }
+    const tree = entry.stale || !entry.tree ? this.adopt(entry, parseText(parser, text, entry.tree), entry.tree) : entry.tree;
     if (entry.timer) {
       clearTimeout(entry.timer);
       entry.timer = undefined;
     }
-    return { tree: entry.tree, language: entry.language };
+    return { tree, language: entry.language };
   }
 
   /**
@@ -215,14 +218,7 @@ export class DocumentTrees {
           const halt = (() => performance.now() > deadline) as unknown as () => void;
           const tree = parser.parse(text, old ?? null, { progressCallback: halt });
           if (tree) {
-            entry.tree = tree;
-            if (old) {
-              old.delete();
-              this.stats.incrementalParses++;
-            } else {
-              this.stats.fullParses++;
-            }
-            entry.stale = false;
+            this.adopt(entry, tree, old);
             return;
           }
           await new Promise((resume) => setImmediate(resume));
