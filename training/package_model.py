@@ -36,8 +36,9 @@ def label_set() -> tuple:
 
 
 def run_summary(run_dir: str) -> dict:
-    """Steps, tokens and wall hours of a training run, from the meta of its output file
-    (2 cores, so its CPU hours are its wall hours times two at most)."""
+    """Steps, tokens, trainable parameters, wall and CPU hours of a training run, from the meta
+    of its output file (CPU hours are recorded since 2026-11-27's second session; earlier
+    checkpoints carry wall hours only)."""
     import torch
     for name in ("base.pt", "lora.pt", "ner.pt"):
         path = os.path.join(run_dir, name)
@@ -45,7 +46,9 @@ def run_summary(run_dir: str) -> dict:
             meta = torch.load(path, map_location="cpu").get("meta", {})
             return {"run": os.path.basename(run_dir), "file": name, "step": meta.get("step"),
                     "tokens": meta.get("tokens"), "final": meta.get("final"),
-                    "wall_hours": round(meta.get("elapsed_s", 0) / 3600, 3)}
+                    "trainable": meta.get("trainable"),
+                    "wall_hours": round(meta.get("elapsed_s", 0) / 3600, 3),
+                    "cpu_hours": round(meta["cpu_s"] / 3600, 3) if "cpu_s" in meta else None}
     return {"run": os.path.basename(run_dir), "missing": True}
 
 

@@ -295,7 +295,7 @@ def main(argv=None) -> dict:
                             foreach=True)  # multi-tensor: far fewer ops per step
 
     # ---- resume
-    step, tokens_seen, elapsed_before = 0, 0, 0.0
+    step, tokens_seen, elapsed_before, cpu_before = 0, 0, 0.0, 0.0
     if args.resume and os.path.exists(ckpt_path):
         ck = load_checked(ckpt_path, ("step", "trainable", "optimizer", "data", "mode", "config", "rng"), "checkpoint")
         if ck["mode"] != args.mode:
@@ -319,6 +319,7 @@ def main(argv=None) -> dict:
         if use_cuda and ck["rng"].get("cuda") is not None:
             torch.cuda.set_rng_state(ck["rng"]["cuda"])
         step, tokens_seen, elapsed_before = ck["step"], ck["tokens"], ck["elapsed"]
+        cpu_before = ck.get("cpu_s", 0.0)
         log({"event": "resume", "step": step, "from": ckpt_path})
     elif args.resume:
         log({"event": "resume", "note": f"no checkpoint at {ckpt_path}; starting fresh"})
@@ -343,13 +344,15 @@ def main(argv=None) -> dict:
             return
         raw = model.state_dict()
         ck = {"step": step, "tokens": tokens_seen, "elapsed": elapsed_before + time.time() - t0,
+              "cpu_s": cpu_before + time.process_time() - cpu0,
               "mode": args.mode, "config": cfg, "base_sha256": base_sha,
               "trainable": {n: raw[n].detach().cpu() for n in trainable},
               "optimizer": opt.state_dict(), "data": stream.state(),
               "rng": {"torch": torch.get_rng_state(),
                       "cuda": torch.cuda.get_rng_state() if use_cuda else None}}
         atomic_save(ck, ckpt_path)
-        meta = {"step": step, "tokens": tokens_seen, "elapsed_s": ck["elapsed"], "final": final}
+        meta = {"step": step, "tokens": tokens_seen, "elapsed_s": ck["elapsed"], "cpu_s": ck["cpu_s"],
+                "trainable": sum(p.numel() for p in trainable.values()), "final": final}
         if args.mode == "pretrain":
             atomic_save({"config": cfg, "model": {k: v.cpu() for k, v in base_state_dict(model).items()},
                          "meta": meta}, os.path.join(args.run, "base.pt"))
@@ -384,7 +387,7 @@ def main(argv=None) -> dict:
     for s in (signal.SIGTERM, signal.SIGINT):
         signal.signal(s, on_signal)
 
-    t0 = time.time()
+    t0, cpu0 = time.time(), time.process_time()
     last_ckpt = t0
     win_tokens, win_t, win_loss, win_n, win_cpu = 0, time.time(), 0.0, 0, time.process_time()
     model.train()

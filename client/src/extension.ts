@@ -8,7 +8,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
-import { DidChangeTrustNotification, StatusChangedNotification, type InitializationOptions } from "../../common/src/protocol";
+import { DidChangeTrustNotification, StatusChangedNotification, WATCHED_SOURCE_GLOB, type InitializationOptions } from "../../common/src/protocol";
 import { EDITOR_LANGUAGES } from "../../common/src/settings";
 import { registerCommands } from "./commands";
 import { StatusBar } from "./statusBar";
@@ -34,6 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const initializationOptions: InitializationOptions = {
     workspaceTrusted: vscode.workspace.isTrusted,
     extensionVersion: String(context.extension.packageJSON.version ?? "unknown"),
+    storageDir: context.globalStorageUri.scheme === "file" ? context.globalStorageUri.fsPath : undefined,
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: EDITOR_LANGUAGES.flatMap((language) => [
@@ -42,6 +43,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ]),
     outputChannel: output,
     initializationOptions,
+    // Sources changed outside the editor (checkouts, generators) update the workspace adapter.
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher(WATCHED_SOURCE_GLOB) },
     errorHandler: restartingErrorHandler(output),
   };
 

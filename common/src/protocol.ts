@@ -188,8 +188,17 @@ export interface DidChangeTrustParams {
 /** Client → server: the workspace was trusted (VS Code never revokes trust within a session). */
 export const DidChangeTrustNotification = new NotificationType<DidChangeTrustParams>("codeadapt/didChangeTrust");
 
+/**
+ * Files the client watches on disk for the server (workspace/didChangeWatchedFiles): the source
+ * files a workspace adapter reads (server/src/parsing/languages.ts SOURCE_EXTENSIONS; a test
+ * keeps the two equal).
+ */
+export const WATCHED_SOURCE_GLOB = "**/*.{py,js,mjs,cjs,jsx,ts,mts,cts,tsx,java,go}";
+
 /** Sent as `initializationOptions`. */
 export interface InitializationOptions {
   workspaceTrusted: boolean;
   extensionVersion: string;
+  /** Where the server keeps per-workspace adapter caches (the extension's global storage). */
+  storageDir?: string;
 }

@@ -14,6 +14,7 @@ test("package.json declares every setting with the shared defaults", () => {
     "codeadapt.maxInputTokens": DEFAULT_SETTINGS.maxInputTokens,
     "codeadapt.maxSummaryTokens": DEFAULT_SETTINGS.maxSummaryTokens,
     "codeadapt.workspaceAdapter.autoBuild": DEFAULT_SETTINGS.workspaceAdapter.autoBuild,
+    "codeadapt.workspaceAdapter.maxTokens": DEFAULT_SETTINGS.workspaceAdapter.maxTokens,
     "codeadapt.languages": DEFAULT_SETTINGS.languages,
     "codeadapt.idleUnloadMinutes": DEFAULT_SETTINGS.idleUnloadMinutes,
     "codeadapt.codeLens.enabled": DEFAULT_SETTINGS.codeLens.enabled,
@@ -39,7 +40,7 @@ test("normalizeSettings fills gaps and rejects bad values", () => {
     executionProviders: ["cuda", "bogus", "cuda", "cpu"],
     maxInputTokens: 1e9,
     maxSummaryTokens: "many",
-    workspaceAdapter: { autoBuild: true },
+    workspaceAdapter: { autoBuild: true, maxTokens: 5 },
     languages: { go: false, rust: true },
     trace: { server: "verbose" },
   });
@@ -48,6 +49,7 @@ test("normalizeSettings fills gaps and rejects bad values", () => {
   assert.equal(settings.maxInputTokens, 4096);
   assert.equal(settings.maxSummaryTokens, 48);
   assert.equal(settings.workspaceAdapter.autoBuild, true);
+  assert.equal(settings.workspaceAdapter.maxTokens, 10_000);
   assert.equal(settings.languages.go, false);
   assert.equal(settings.languages.python, true);
   assert.equal(settings.trace.server, "verbose");

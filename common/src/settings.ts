@@ -35,6 +35,8 @@ export interface CodeAdaptSettings {
   workspaceAdapter: {
     /** Build the workspace adapter in the background when a trusted workspace opens. */
     autoBuild: boolean;
+    /** Stop reading the workspace after this many tokens (whole files only). */
+    maxTokens: number;
   };
   /** Per-language enablement, keyed by VS Code language id. */
   languages: Record<EditorLanguage, boolean>;
@@ -52,7 +54,7 @@ export const DEFAULT_SETTINGS: CodeAdaptSettings = {
   executionProviders: ["cpu"],
   maxInputTokens: 512,
   maxSummaryTokens: 48,
-  workspaceAdapter: { autoBuild: false },
+  workspaceAdapter: { autoBuild: false, maxTokens: 2_000_000 },
   languages: {
     python: true,
     javascript: true,
@@ -98,6 +100,7 @@ export function normalizeSettings(raw: unknown): CodeAdaptSettings {
     maxSummaryTokens: clampInt(input.maxSummaryTokens, 4, 512, d.maxSummaryTokens),
     workspaceAdapter: {
       autoBuild: typeof input.workspaceAdapter?.autoBuild === "boolean" ? input.workspaceAdapter.autoBuild : d.workspaceAdapter.autoBuild,
+      maxTokens: clampInt(input.workspaceAdapter?.maxTokens, 10_000, 50_000_000, d.workspaceAdapter.maxTokens),
     },
     languages,
     idleUnloadMinutes: clampInt(input.idleUnloadMinutes, 0, 24 * 60, d.idleUnloadMinutes),

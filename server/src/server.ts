@@ -24,7 +24,7 @@ import { hoverWithModel } from "./hover/hover";
 import { ModelTokenTypes } from "./hover/modelTokenTypes";
 import { codeLensesFor } from "./codeLens/codeLens";
 import { codeActionsFor } from "./codeActions/codeActions";
-import { CodeActionKind, CodeLensRefreshRequest } from "vscode-languageserver";
+import { CodeActionKind, CodeLensRefreshRequest, FileChangeType } from "vscode-languageserver";
 import { checkModel, findExtensionRoot, resolveModelDir } from "./model/modelManifest";
 import { ModelHost, type HostOptions } from "./engine/modelHost";
 import { registerCustomMethods } from "./requests/customMethods";
@@ -101,10 +101,12 @@ export function startServer(connection: Connection): ServerHandle {
 
   // Workspace adapters: built on request (or auto-build) in trusted workspaces, updated on save.
   let workspaceFolders: string[] = [];
+  let storageDir: string | undefined;
   const workspaceAdapters = new WorkspaceAdapters({
     engine,
     hostOptions: async () => hostOptions(await settings()),
-    cacheDir: process.env.CODEADAPT_CACHE_DIR,
+    cacheDir: () => process.env.CODEADAPT_CACHE_DIR ?? (storageDir && join(storageDir, "workspaces")),
+    maxTokens: async () => (await settings()).workspaceAdapter.maxTokens,
     log: (message) => connection.console.info(`CodeAdapt: ${message}`),
   });
 
@@ -167,6 +169,7 @@ export function startServer(connection: Connection): ServerHandle {
   connection.onInitialize((params): InitializeResult => {
     const options = (params.initializationOptions ?? {}) as Partial<InitializationOptions>;
     trusted = options.workspaceTrusted === true;
+    storageDir = typeof options.storageDir === "string" && options.storageDir ? options.storageDir : undefined;
     workspaceFolders = (params.workspaceFolders ?? []).map((folder) => toPath(folder.uri));
     if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [toPath(params.rootUri)];
     hasConfigurationCapability = params.capabilities.workspace?.configuration === true;
@@ -276,6 +279,18 @@ export function startServer(connection: Connection): ServerHandle {
     const found = trees.lookup(event.document.uri);
     const tree = "reason" in found ? undefined : found.tree.copy();
     void workspaceAdapters.didSave(toPath(event.document.uri), event.document.getText(), tree).then(publishStatus);
+  });
+
+  // Sources changed on disk outside the editor (a checkout, a code generator): the same update,
+  // read from disk. An open document's own save event already covers its changes.
+  connection.onDidChangeWatchedFiles(async ({ changes }) => {
+    if (!trusted || workspaceAdapters.status().state === "none") return;
+    for (const change of changes) {
+      if (!change.uri.startsWith("file:")) continue;
+      if (change.type === FileChangeType.Changed && documents.get(change.uri)) continue;
+      await workspaceAdapters.didSave(toPath(change.uri));
+    }
+    publishStatus();
   });
 
   connection.onShutdown(async () => {

@@ -110,17 +110,19 @@ export class LspTestClient {
     return new Promise((done) => this.notificationWaiters.push({ method, resolve: done }));
   }
 
-  async initialize(options: { trusted?: boolean; configuration?: boolean } = {}): Promise<any> {
+  /** `root` is the workspace folder (default test/fixtures); `storageDir` the extension's storage. */
+  async initialize(options: { trusted?: boolean; configuration?: boolean; root?: string; storageDir?: string } = {}): Promise<any> {
+    const root = options.root ?? FIXTURES;
     const result = await this.call("initialize", {
       processId: process.pid,
-      rootUri: pathToFileURL(FIXTURES).toString(),
-      workspaceFolders: [{ uri: pathToFileURL(FIXTURES).toString(), name: "fixtures" }],
+      rootUri: pathToFileURL(root).toString(),
+      workspaceFolders: [{ uri: pathToFileURL(root).toString(), name: "workspace" }],
       capabilities: {
         workspace: { configuration: options.configuration ?? true, didChangeConfiguration: { dynamicRegistration: true } },
         textDocument: { hover: { contentFormat: ["markdown", "plaintext"] }, synchronization: { dynamicRegistration: false } },
         window: { workDoneProgress: true },
       },
-      initializationOptions: { workspaceTrusted: options.trusted ?? true, extensionVersion: "test" },
+      initializationOptions: { workspaceTrusted: options.trusted ?? true, extensionVersion: "test", storageDir: options.storageDir },
     });
     this.notify("initialized", {});
     return result;

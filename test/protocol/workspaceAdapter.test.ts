@@ -1,8 +1,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { ErrorCodes } from "../../common/src/protocol";
 import { exportTinyGeneratorModel } from "../../server/src/workspace/tinyGenerator.testutil";
 import { LspTestClient, fixtureUri, readFixture } from "./lspClient";
@@ -66,6 +67,37 @@ test("an untrusted workspace is never read", async () => {
     assert.equal(await untrusted.shutdown(), 0);
   } finally {
     untrusted.kill();
+  }
+});
+
+test("files changed on disk (didChangeWatchedFiles) update the adapter; caches go to the extension's storage", async () => {
+  const root = mkdtempSync(join(tmpdir(), "codeadapt-lsp-ws-"));
+  const storage = mkdtempSync(join(tmpdir(), "codeadapt-lsp-storage-"));
+  writeFileSync(join(root, "a.py"), "def one(x):\n    return x + 1\n");
+  const watcher = new LspTestClient([], { CODEADAPT_MODEL_DIR: modelDir });
+  const idNow = async () => (await watcher.call("codeadapt/status", {})).workspaceAdapter.id as string;
+  const changedFrom = async (id: string) => {
+    for (let i = 0; i < 100 && (await idNow()) === id; i++) await new Promise((r) => setTimeout(r, 100));
+    return idNow();
+  };
+  try {
+    await watcher.initialize({ trusted: true, root, storageDir: storage });
+    const built = await watcher.call("codeadapt/buildWorkspaceAdapter", {});
+    assert.equal(built.files, 1);
+    assert.ok(existsSync(join(storage, "workspaces")) && readdirSync(join(storage, "workspaces")).length > 0, "no cache in the storage folder");
+    const b = join(root, "b.py");
+    writeFileSync(b, "def two(y):\n    return y * 2\n");
+    watcher.notify("workspace/didChangeWatchedFiles", { changes: [{ uri: pathToFileURL(b).toString(), type: 1 }] });
+    const afterCreate = await changedFrom(built.adapterId);
+    assert.notEqual(afterCreate, built.adapterId, "a created file did not change the adapter");
+    unlinkSync(b);
+    watcher.notify("workspace/didChangeWatchedFiles", { changes: [{ uri: pathToFileURL(b).toString(), type: 3 }] });
+    assert.notEqual(await changedFrom(afterCreate), afterCreate, "a deleted file did not change the adapter");
+    assert.equal(await watcher.shutdown(), 0);
+  } finally {
+    watcher.kill();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(storage, { recursive: true, force: true });
   }
 });
 

@@ -1,6 +1,8 @@
 // The evaluation harness: one command, one Markdown table (and JSON) for a model against the
 // baselines, with bootstrap 95% intervals over test items.
-//   npx tsx training/eval/evaluate.ts [--predictor cli|baseline] [--limit N] [--corpus DIR] [--json OUT]
+//   npx tsx training/eval/evaluate.ts [--predictor cli|baseline] [--model DIR] [--limit N] [--sets A,B]
+//                                     [--corpus DIR] [--json OUT]
+// --model evaluates an installed-model folder other than models/ (e.g. one arm of the NER ablation).
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
@@ -18,6 +20,8 @@ interface Row {
   n: number;
   baseline: Estimate;
   model?: Estimate;
+  /** Per-item scores of the model (mean-type metrics), so two models can be compared paired. */
+  modelScores?: number[];
 }
 
 const { values } = parseArgs({
@@ -27,11 +31,12 @@ const { values } = parseArgs({
     corpus: { type: "string", default: ".cache/corpus" },
     json: { type: "string" },
     sets: { type: "string" },
+    model: { type: "string" },
   },
 });
 const limit = values.limit ? Number(values.limit) : Infinity;
 const wanted = values.sets?.split(",");
-const model: Predictor | undefined = values.predictor === "baseline" ? undefined : cliPredictor();
+const model: Predictor | undefined = values.predictor === "baseline" ? undefined : cliPredictor(undefined, values.model ? ["--model", values.model] : []);
 
 /** A deterministic subsample: every k-th item, so limits stay spread over the set. */
 function sample<T>(items: T[]): T[] {
@@ -43,23 +48,24 @@ function sample<T>(items: T[]): T[] {
 async function summarization(set: string, items: SummaryItem[]): Promise<Row[]> {
   const score = async (predictor: Predictor) => {
     const outputs = await predictor("summarize", items);
-    return bootstrapMean(items.map((item, i) => smoothedBleu4(item.reference, outputs[i])));
+    return items.map((item, i) => smoothedBleu4(item.reference, outputs[i]));
   };
-  return [{ set, metric: "smoothed BLEU-4", n: items.length, baseline: await score(baselinePredictor), model: model && (await score(model)) }];
+  const mine = model && (await score(model));
+  return [{ set, metric: "smoothed BLEU-4", n: items.length, baseline: bootstrapMean(await score(baselinePredictor)), model: mine && bootstrapMean(mine), modelScores: mine }];
 }
 
 async function repair(set: string, items: RepairItem[]): Promise<Row[]> {
   const inputs = items.map((item) => ({ id: item.id, language: item.language, code: item.buggy }));
   const score = async (predictor: Predictor) => {
     const outputs = await predictor("refine", inputs);
-    const em = bootstrapMean(items.map((item, i) => (exactMatch(item.fixed, outputs[i]) ? 100 : 0)));
+    const matches = items.map((item, i) => (exactMatch(item.fixed, outputs[i]) ? 100 : 0));
     const bleu = bootstrap(items.length, (idx) => corpusBleu4(idx.map((i) => items[i].fixed), idx.map((i) => outputs[i])), { resamples: 200 });
-    return { em, bleu };
+    return { em: bootstrapMean(matches), matches, bleu };
   };
   const base = await score(baselinePredictor);
   const mine = model && (await score(model));
   return [
-    { set, metric: "exact match %", n: items.length, baseline: base.em, model: mine?.em },
+    { set, metric: "exact match %", n: items.length, baseline: base.em, model: mine?.em, modelScores: mine?.matches },
     { set, metric: "BLEU-4", n: items.length, baseline: base.bleu, model: mine?.bleu },
   ];
 }
@@ -69,9 +75,10 @@ async function fix(language: "python" | "javascript"): Promise<Row[]> {
   const inputs = items.map((item) => ({ id: item.id, language: item.language, code: item.buggy }));
   const score = async (predictor: Predictor) => {
     const outputs = await predictor("refine", inputs);
-    return bootstrapMean((await passAt1(items, outputs)).map((ok) => (ok ? 100 : 0)));
+    return (await passAt1(items, outputs)).map((ok) => (ok ? 100 : 0));
   };
-  return [{ set: `HumanEvalFix ${language}`, metric: "pass@1 %", n: items.length, baseline: await score(baselinePredictor), model: model && (await score(model)) }];
+  const mine = model && (await score(model));
+  return [{ set: `HumanEvalFix ${language}`, metric: "pass@1 %", n: items.length, baseline: bootstrapMean(await score(baselinePredictor)), model: mine && bootstrapMean(mine), modelScores: mine }];
 }
 
 const SETS: Record<string, () => Promise<Row[]>> = {

@@ -28,6 +28,9 @@ const FROM_EXTENSION: Record<string, LanguageId> = {
   ".go": "go",
 };
 
+/** File extensions CodeAdapt reads from disk (workspace adapters), dot included. */
+export const SOURCE_EXTENSIONS: readonly string[] = Object.keys(FROM_EXTENSION);
+
 export function languageFromEditorId(editorLanguageId: string): LanguageId | undefined {
   return FROM_EDITOR[editorLanguageId];
 }

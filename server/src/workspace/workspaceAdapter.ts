@@ -71,6 +71,8 @@ export interface BuildOptions {
   isCancelled?: () => boolean;
   /** Minimum milliseconds between progress reports (the last one is always sent). */
   progressEveryMs?: number;
+  /** This build's token cap (the setting as it is now), instead of the one given at open. */
+  maxTokens?: number;
 }
 
 export interface AdapterInfo {
@@ -226,7 +228,8 @@ export class WorkspaceAdapter {
   private async buildNow(options: BuildOptions): Promise<BuildResult> {
     const started = performance.now();
     const cancelled = () => options.isCancelled?.() ?? false;
-    const { maxTokens, maxFileBytes, chunkTokens } = this.options;
+    const { maxFileBytes, chunkTokens } = this.options;
+    const maxTokens = options.maxTokens ?? this.options.maxTokens;
     // A forced build recomputes every chunk but keeps the pack until it completes: the adapter in
     // use (if the build is cancelled) still finds its contributions there for later updates.
     const cache = options.force ? undefined : this.pack;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -40,7 +40,7 @@ const host = (dir: string) => async () => ({ dir, providers: ["cpu"], threads: 1
 test("build, status, save and a second folder: one adapter over the workspace", async () => {
   const cacheDir = mkdtempSync(join(tmpdir(), "codeadapt-svc-cache-"));
   temps.push(cacheDir);
-  const service = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir });
+  const service = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir: () => cacheDir });
   assert.deepEqual(service.status(), { state: "none" });
   const a = folder({ "a.py": "def one():\n    return 1\n\ndef two():\n    return 2\n" });
   const messages: string[] = [];
@@ -64,7 +64,7 @@ test("build, status, save and a second folder: one adapter over the workspace", 
   assert.equal(service.status().id, before);
   assert.equal(service.status().state, "ready");
   // An empty folder alone has nothing to learn from.
-  const emptyService = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir });
+  const emptyService = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir: () => cacheDir });
   const empty = await emptyService.build([folder({ "notes.txt": "hello" })]);
   assert.equal(empty.kind, "empty");
   assert.match((empty as { message: string }).message, /Nothing to learn from/);
@@ -79,7 +79,7 @@ test("a model without a generator says so", async () => {
   delete manifest.generator;
   writeFileSync(path, JSON.stringify(manifest));
   try {
-    const service = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir: join(modelDir, "cache") });
+    const service = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir: () => join(modelDir, "cache") });
     const result = await service.build([folder({ "a.py": "def f():\n    pass\n" })]);
     assert.equal(result.kind, "no-generator");
     await service.dispose();
@@ -91,7 +91,7 @@ test("a model without a generator says so", async () => {
 test("the build request: protocol result, progress messages, and clear errors", async () => {
   const cacheDir = mkdtempSync(join(tmpdir(), "codeadapt-svc-cache-"));
   temps.push(cacheDir);
-  const service = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir });
+  const service = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir: () => cacheDir });
   const token = (cancelled = false) => ({ isCancellationRequested: cancelled, onCancellationRequested: () => ({ dispose() {} }) });
   const root = folder({ "m.go": "package m\n\nfunc Add(a, b int) int { return a + b }\n" });
   const reports: string[] = [];
@@ -115,4 +115,24 @@ test("the build request: protocol result, progress messages, and clear errors", 
   assert.match(empty.message, /Nothing to learn from/);
   assert.equal((await code(buildForRequest(service, [], {}, () => {}, token()))).code, ErrorCodes.NothingSelected);
   await service.dispose();
+});
+
+test("the token cap setting and the cache folder are asked at each build", async () => {
+  const first = mkdtempSync(join(tmpdir(), "codeadapt-svc-cache-"));
+  temps.push(first);
+  let cacheDir = first;
+  let cap: number | undefined;
+  const service = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir: () => cacheDir, maxTokens: async () => cap });
+  const body = (n: number) => Array.from({ length: 40 }, (_, i) => `def f${n}_${i}(x):\n    return x + ${i}\n`).join("\n");
+  const root = folder({ "a.py": body(1), "b.py": body(2), "c.py": body(3) });
+  const full = await service.build([root]);
+  assert.ok(full.kind === "built" && full.files === 3 && !full.capped, JSON.stringify(full));
+  assert.ok(readdirSync(first).length > 0, "nothing cached in the configured folder");
+  cap = Math.ceil(full.tokens / 2);
+  const second = mkdtempSync(join(tmpdir(), "codeadapt-svc-cache-"));
+  temps.push(second);
+  cacheDir = second;
+  const capped = await service.build([root], { force: true });
+  assert.ok(capped.kind === "built" && capped.capped && capped.tokens <= cap && capped.files < 3, JSON.stringify(capped));
+  assert.ok(readdirSync(second).length > 0, "the new cache folder was not used");
 });

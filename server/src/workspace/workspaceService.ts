@@ -29,8 +29,8 @@ import { CancelledBuildError, WorkspaceAdapter, type BuildProgress } from "./wor
 export interface WorkspaceServiceOptions {
   engine: ModelHost;
   hostOptions(): Promise<HostOptions>;
-  /** Where workspace caches live (the extension's globalStorage; default ~/.cache/codeadapt/workspaces). */
-  cacheDir?: string;
+  /** Where workspace caches live, asked at each build (the extension's globalStorage; default ~/.cache/codeadapt/workspaces). */
+  cacheDir?(): string | undefined;
   /** The token cap (a setting). */
   maxTokens?(): Promise<number | undefined>;
   log?(message: string): void;
@@ -51,7 +51,7 @@ export function defaultCacheDir(): string {
 }
 
 export class WorkspaceAdapters {
-  private readonly adapters = new Map<string, WorkspaceAdapter>();
+  private readonly adapters = new Map<string, { adapter: WorkspaceAdapter; cacheDir: string }>();
   private generator?: { dir: string; manifest: string; generator: WorkspaceGenerator };
   private combined?: { deltas: Deltas; id: string };
   private building = 0;
@@ -90,19 +90,19 @@ export class WorkspaceAdapters {
   }
 
   private async adapterFor(root: string, host: HostOptions, generator: WorkspaceGenerator): Promise<WorkspaceAdapter> {
-    let adapter = this.adapters.get(root);
-    if (!adapter) {
-      const model = await this.options.engine.get(host);
-      const engine = this.options.engine;
-      adapter = await WorkspaceAdapter.open(root, model, generator, {
-        cacheDir: this.options.cacheDir ?? defaultCacheDir(),
-        manifestSha256: this.generator!.manifest,
-        maxTokens: (await this.options.maxTokens?.()) ?? undefined,
-        runBatch: (work) => engine.run(`workspace-batch-${++this.batches}`, host, (m) => work(m.seq2seq), "low"),
-      });
-      if (adapter.stateProblem) this.options.log?.(`workspace adapter cache for ${root} not used (${adapter.stateProblem}); it is rebuilt`);
-      this.adapters.set(root, adapter);
-    }
+    const cacheDir = this.options.cacheDir?.() ?? defaultCacheDir();
+    const open = this.adapters.get(root);
+    if (open?.cacheDir === cacheDir) return open.adapter;
+    await open?.adapter.close(); // the cache folder moved: reopen there
+    const model = await this.options.engine.get(host);
+    const engine = this.options.engine;
+    const adapter = await WorkspaceAdapter.open(root, model, generator, {
+      cacheDir,
+      manifestSha256: this.generator!.manifest,
+      runBatch: (work) => engine.run(`workspace-batch-${++this.batches}`, host, (m) => work(m.seq2seq), "low"),
+    });
+    if (adapter.stateProblem) this.options.log?.(`workspace adapter cache for ${root} not used (${adapter.stateProblem}); it is rebuilt`);
+    this.adapters.set(root, { adapter, cacheDir });
     return adapter;
   }
 
@@ -138,6 +138,7 @@ export class WorkspaceAdapters {
             progress: p,
           }),
           progressEveryMs: 250,
+          maxTokens: await this.options.maxTokens?.(),
         });
         skippedFiles += result.skippedFiles;
         if (result.kind === "empty") {
@@ -166,7 +167,7 @@ export class WorkspaceAdapters {
    */
   async didSave(path: string, text?: string, tree?: Tree): Promise<void> {
     try {
-      const adapter = [...this.adapters.values()].find((a) => {
+      const adapter = [...this.adapters.values()].map((open) => open.adapter).find((a) => {
         const rel = relative(a.root, path);
         return rel && !rel.startsWith("..") && !rel.startsWith(sep);
       });
@@ -181,7 +182,7 @@ export class WorkspaceAdapters {
   }
 
   private async recombine(): Promise<void> {
-    const built = [...this.adapters.values()].filter((a) => a.deltas);
+    const built = [...this.adapters.values()].map((open) => open.adapter).filter((a) => a.deltas);
     if (built.length === 0) {
       this.combined = undefined;
     } else if (built.length === 1) {
@@ -195,7 +196,7 @@ export class WorkspaceAdapters {
   }
 
   private async closeAdapters(): Promise<void> {
-    for (const adapter of this.adapters.values()) await adapter.close();
+    for (const { adapter } of this.adapters.values()) await adapter.close();
     this.adapters.clear();
   }
 
