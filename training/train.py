@@ -218,6 +218,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--dtype", choices=["bf16", "fp32"], default="bf16")
     ap.add_argument("--threads", type=int, default=2, help="CPU threads (torch.set_num_threads)")
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    ap.add_argument("--ner-placement", choices=["pfeiffer", "houlsby"], default=None,
+                    help="override adapters.ner.placement (ttc: to compare placements)")
+    ap.add_argument("--ner-bottleneck", type=int, default=None, help="override adapters.ner.bottleneck")
     args = ap.parse_args(argv)
 
     cfg = load_config(args.config, args.mode)
@@ -226,6 +229,10 @@ def main(argv=None) -> dict:
         t["max_steps"] = args.max_steps
     if args.seed is not None:
         t["seed"] = args.seed
+    if args.ner_placement:
+        cfg["adapters"]["ner"]["placement"] = args.ner_placement
+    if args.ner_bottleneck:
+        cfg["adapters"]["ner"]["bottleneck"] = args.ner_bottleneck
     if args.mode in ("task", "ttc") and not args.base:
         ap.error(f"--mode {args.mode} needs --base (the base.pt of a pretrain run)")
     if args.ner and args.mode != "task":

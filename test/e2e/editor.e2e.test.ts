@@ -12,7 +12,8 @@
  * the hover screenshot to media/screenshot.png for the README. CODEADAPT_VSIX picks a .vsix.
  */
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -30,13 +31,16 @@ import {
 } from "./codeServer";
 import {
   clearNotifications,
+  editorIsDirty,
   goToLine,
   hoverUntil,
   launchBrowser,
   notificationTexts,
   openFile,
   runCommand,
+  saveActiveEditor,
   tokenOnLine,
+  undoInEditor,
   waitForNotification,
   waitForWorkbench,
 } from "./workbench";
@@ -56,6 +60,38 @@ const NO_MODEL = /no (\w+ )?model (is )?installed|model.*not found|manifest\.jso
 
 const PYTHON_FILE = "src/inventory/config.py";
 const DEF_LINE = "def load_config(path: str, defaults: dict | None = None) -> Config:";
+/** A fixture with a seeded bug for refine (see the file's module docstring). */
+const SEEDED_BUG_FILE = "src/inventory/pricing.py";
+const SEEDED_BUG_DEF = "def apply_discount(";
+const skipWithoutModel = MODEL_INSTALLED ? false : "no model in models/ (the no-model path is tested above)";
+
+/** 1-based number of the first line of `text` that contains `needle`. */
+const lineOf = (text: string, needle: string): number => text.split("\n").findIndex((line) => line.includes(needle)) + 1;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls a file on disk until `ok` holds for its text (saves go through code-server). */
+async function diskText(path: string, ok: (text: string) => boolean, timeout = 30_000): Promise<string> {
+  const deadline = Date.now() + timeout;
+  let text = readFileSync(path, "utf8");
+  while (!ok(text) && Date.now() < deadline) {
+    await sleep(250);
+    text = readFileSync(path, "utf8");
+  }
+  return text;
+}
+
+/** The seeded bug in SEEDED_BUG_FILE adds the discount; the fix takes it off. */
+function assertSeededBugFixed(text: string): void {
+  assert.match(text, /return price \* \(1 - percent \/ 100\)/, `the seeded bug is not fixed:\n${text}`);
+}
+
+/** What the same engine (the repository's CLI on models/) proposes for the function at LINE. */
+function cliRefine(path: string, line: number): string {
+  return execFileSync(process.execPath, [join(repoRoot, "dist", "cli.js"), "refine", `${path}:${line}`, "--model", join(repoRoot, "models")], {
+    encoding: "utf8",
+  });
+}
 
 describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout: 15 * 60_000 }, () => {
   let tmpRoot = "";
@@ -65,6 +101,7 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
   let failed = false;
   const consoleLines: string[] = [];
   let installedExtensions: string[] = [];
+  let workspace = "";
 
   /** Runs a test body; on failure saves a screenshot and the visible notifications. */
   async function step(name: string, body: () => Promise<void>): Promise<void> {
@@ -97,7 +134,7 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
     installedExtensions = listExtensions(entry, dirs);
 
     // The editor works on a copy, so whatever the extension writes stays out of the repo.
-    const workspace = join(tmpRoot, "workspace-example");
+    workspace = join(tmpRoot, "workspace-example");
     cpSync(join(repoRoot, "test", "workspace-example"), workspace, { recursive: true });
 
     const serverLog = join(results, "code-server.log");
@@ -221,6 +258,90 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
         const summary = text.replace(/Insert as comment/g, "").trim();
         assert.ok(summary.length >= 8 && /[a-z]{3}/i.test(summary), `not a summary: ${JSON.stringify(text)}`);
       }
+    });
+  });
+
+  it("Summarize → Insert as doc comment writes a docstring, and one undo removes it", { skip: skipWithoutModel }, async () => {
+    await step("summarize insert", async () => {
+      const path = join(workspace, PYTHON_FILE);
+      const before = readFileSync(path, "utf8");
+      await clearNotifications(page);
+      await openFile(page, PYTHON_FILE, "def merge_tags(");
+      await goToLine(page, lineOf(before, "def merge_tags(") + 2, 5);
+      await runCommand(page, "CodeAdapt: Summarize");
+      const toast = page.locator(".notifications-toasts .notification-toast", { hasText: /Insert as doc comment/ }).first();
+      await toast.waitFor({ state: "visible", timeout: 180_000 });
+      const summary = (await toast.locator(".notification-list-item-message").innerText()).replace(/^CodeAdapt:\s*/, "").trim();
+      console.log(`# summary of merge_tags: ${JSON.stringify(summary)}`);
+      await toast.getByRole("button", { name: "Insert as doc comment" }).click();
+      await saveActiveEditor(page, "config.py");
+      const firstWords = summary.split(/\s+/).slice(0, 3).join(" ");
+      const after = await diskText(path, (text) => text !== before);
+      const lines = after.split("\n");
+      const def = lines.findIndex((line) => line.startsWith("def merge_tags("));
+      assert.match(lines[def + 1], /^    """/, `no docstring under def merge_tags:\n${lines.slice(def, def + 4).join("\n")}`);
+      assert.ok(after.includes(firstWords), `the docstring does not hold the summary ${JSON.stringify(summary)}`);
+      const single = /^    """.*"""\s*$/.test(lines[def + 1]);
+      const end = single ? def + 1 : lines.findIndex((l, i) => i > def + 1 && l.includes('"""'));
+      assert.equal([...lines.slice(0, def + 1), ...lines.slice(end + 1)].join("\n"), before, "the edit changed more than the docstring");
+      await undoInEditor(page, "config.py");
+      await saveActiveEditor(page, "config.py");
+      assert.equal(await diskText(path, (text) => text === before), before, "undo did not restore the file");
+    });
+  });
+
+  it("Refine shows a diff; Reject leaves the file untouched, Accept applies the refinement", { skip: skipWithoutModel }, async () => {
+    await step("refine", async () => {
+      const path = join(workspace, SEEDED_BUG_FILE);
+      const before = readFileSync(path, "utf8");
+      const line = lineOf(before, SEEDED_BUG_DEF) + 1;
+      const proposed = cliRefine(path, line).replace(/\n$/, "");
+      console.log(`# refine proposes:\n${proposed}`);
+      const diffTab = page.locator(".tabs-container .tab", { hasText: /original ↔ refined/ });
+      const ask = async () => {
+        await clearNotifications(page);
+        await openFile(page, SEEDED_BUG_FILE, SEEDED_BUG_DEF);
+        await goToLine(page, line, 5);
+        await runCommand(page, "CodeAdapt: Refine");
+        await diffTab.first().waitFor({ state: "visible", timeout: 180_000 });
+        const toast = page.locator(".notifications-toasts .notification-toast", { hasText: /apply the refinement/ }).first();
+        await toast.waitFor({ state: "visible", timeout: 60_000 });
+        return toast;
+      };
+      // Reject: the diff closes, the document is neither changed nor dirty.
+      const first = await ask();
+      await first.getByRole("button", { name: "Reject" }).click();
+      await diffTab.first().waitFor({ state: "detached", timeout: 30_000 });
+      assert.equal(await editorIsDirty(page, "pricing.py"), false, "Reject changed the document");
+      assert.equal(readFileSync(path, "utf8"), before);
+      // Accept: one edit replaces the function with the proposal.
+      const second = await ask();
+      await second.getByRole("button", { name: "Accept" }).click();
+      await diffTab.first().waitFor({ state: "detached", timeout: 30_000 });
+      await saveActiveEditor(page, "pricing.py");
+      const after = await diskText(path, (text) => text !== before);
+      assert.ok(after.includes(proposed), `the file does not hold the proposed function:\n${after}`);
+      assertSeededBugFixed(after);
+    });
+  });
+
+  it("hover shows the model's token type next to the syntax tree's, and alone inside a syntax error", { skip: skipWithoutModel }, async () => {
+    await step("model hover", async () => {
+      const editor = await openFile(page, PYTHON_FILE, "def load_config(");
+      const token = tokenOnLine(editor, "def load_config(", "path");
+      await token.waitFor({ state: "visible", timeout: 30_000 });
+      const text = await hoverUntil(page, token, /model: [a-z. ]+ \(\d+%\)/);
+      console.log(`# model hover: ${JSON.stringify(text)}`);
+      assert.match(text, /parameter/i);
+      await page.mouse.move(5, 5);
+      const broken = await openFile(page, "src/inventory/draft.py", "def restock_plan(");
+      // tree-sitter recovers at the `for` and wraps the `if` condition below it in an ERROR node.
+      const inError = tokenOnLine(broken, "if levels[item] < minimum", "minimum");
+      await inError.waitFor({ state: "visible", timeout: 30_000 });
+      const alone = await hoverUntil(page, inError, /predicted by the model/);
+      console.log(`# model hover in a syntax error: ${JSON.stringify(alone)}`);
+      assert.doesNotMatch(alone, /disagrees/);
+      await page.mouse.move(5, 5);
     });
   });
 });

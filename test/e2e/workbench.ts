@@ -190,3 +190,30 @@ export async function clearNotifications(page: Page): Promise<void> {
   await runCommand(page, "Notifications: Clear All Notifications");
   await toasts.first().waitFor({ state: "detached", timeout: 15_000 }).catch(() => undefined);
 }
+
+/** Whether the editor tab of the file named `base` shows unsaved changes. */
+export async function editorIsDirty(page: Page, base: string): Promise<boolean> {
+  return (await page.locator(`.tabs-container .tab.dirty[aria-label^="${base}"]`).count()) > 0;
+}
+
+/** Focuses the editor of the file named `base` (its tab) and presses the key there. */
+async function pressInEditor(page: Page, base: string, key: string): Promise<void> {
+  await page.locator(`.tabs-container .tab[aria-label^="${base}"]`).first().click();
+  await page.locator(".editor-instance .monaco-editor textarea").first().focus();
+  await page.keyboard.press(key);
+}
+
+/** Saves the file named `base` (Ctrl+S in its editor) and waits until its tab is clean. */
+export async function saveActiveEditor(page: Page, base: string): Promise<void> {
+  await pressInEditor(page, base, "Control+S");
+  await page.locator(`.tabs-container .tab.dirty[aria-label^="${base}"]`).first().waitFor({ state: "detached", timeout: 15_000 });
+}
+
+/** One Undo (Ctrl+Z) in the editor of the file named `base`. */
+export async function undoInEditor(page: Page, base = ""): Promise<void> {
+  if (base) await pressInEditor(page, base, "Control+Z");
+  else {
+    await page.locator(".editor-instance .monaco-editor textarea").first().focus();
+    await page.keyboard.press("Control+Z");
+  }
+}
