@@ -3,6 +3,7 @@
  *
  *   npx tsx training/tokenizer/encode-corpus.ts [--corpus .cache/corpus] [--out .cache/encoded]
  *       [--tokenizer models/tokenizer.json] [--max-src 510] [--max-tgt 512] [--chunk 512]
+ *       [--codexglue auto|off|DATA_DIR]
  *
  * Rows (see the team plan's data contract) and what they become, per split:
  *   function rows  -> summarize.SPLIT.src (<lang> code), summarize.SPLIT.tgt (summary </s>)
@@ -11,15 +12,20 @@
  *   repair rows    -> refine.SPLIT.src (<lang> buggy), refine.SPLIT.tgt (fixed </s>)
  *   raw chunks     -> pretrain.SPLIT (<lang> text, cut into pieces of <= --chunk tokens);
  *                     train and valid only (test chunks are counted and skipped)
+ *   CodeXGLUE refinement valid, its first 80% (small and medium; the last 20% is our dev split,
+ *                  training/eval/benchmarks.ts) -> appended to refine.train: the only real bug
+ *                  fixes we have. --codexglue auto takes ../shared/data when it is there (the
+ *                  report's counts say whether it was), off leaves it out.
  * Sources longer than --max-src end in <truncated> (counted). --max-src defaults to 510 because
  * data.py wraps each source in a task token and </s> and the model reads 512.
  * Writes encode-report.json beside the shards: counts, truncations, label checks, the
  * tokenizer's sha256 and a sha256 of every input file (the data snapshot).
  */
 import { createHash } from "node:crypto";
-import { createReadStream, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { codexglueRefinement, sharedDataDir } from "../eval/benchmarks";
 import { LANGUAGE_TAGS } from "./bpe";
 import { breakSyntax } from "./break-syntax";
 import { pretrainChunks, sourceSequence, targetSequence, ttcSequence } from "./sequences";
@@ -49,6 +55,7 @@ async function main() {
       "max-src": { type: "string", default: "510" },
       "max-tgt": { type: "string", default: "512" },
       chunk: { type: "string", default: "512" },
+      codexglue: { type: "string", default: "auto" },
     },
   });
   const maxSrc = Number(values["max-src"]);
@@ -165,6 +172,20 @@ async function main() {
     }
     console.error(`${relative(process.cwd(), path)}: done (${(chars / 1e6).toFixed(1)}M chars, ${(tokens / 1e6).toFixed(2)}M tokens so far)`);
   }
+  const codexglue = codexglueDir(values.codexglue!);
+  if (codexglue) {
+    for (const size of ["small", "medium"] as const) {
+      for (const item of codexglueRefinement(size, "train", codexglue)) {
+        const meta = { id: `codexglue-${item.id}`, unit: `codexglue-refinement-${size}`, lang: "java" };
+        const src = sourceSequence(tokenizer, "java", item.buggy, maxSrc);
+        const tgt = targetSequence(tokenizer, item.fixed, maxTgt);
+        tokens += src.ids.length + tgt.ids.length;
+        writer("refine.train.src").add(src.ids, meta);
+        writer("refine.train.tgt").add(tgt.ids, meta);
+        bump(`codexglue.train.${size}`);
+      }
+    }
+  } else bump("codexglue.notIncluded");
   const shards: Record<string, { sequences: number; tokens: number }> = {};
   for (const [name, w] of [...writers].sort()) {
     w.close();
@@ -199,6 +220,17 @@ async function main() {
   };
   writeFileSync(join(out, "encode-report.json"), JSON.stringify(report, null, 2) + "\n");
   console.log(JSON.stringify({ out, seconds: report.seconds, tokens, shards: Object.keys(shards).length, missing, counts }));
+}
+
+/** The shared data folder holding codexglue-refinement, or undefined (off, or auto and absent). */
+function codexglueDir(option: string): string | undefined {
+  if (option === "off") return undefined;
+  if (option !== "auto") return option;
+  try {
+    return existsSync(join(sharedDataDir(), "codexglue-refinement")) ? sharedDataDir() : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 main().catch((err) => {

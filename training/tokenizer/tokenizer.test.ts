@@ -376,7 +376,7 @@ describe("encode-corpus", () => {
     assert.equal(trainedFile.pretokenizer, DEFAULT_PRETOKENIZER);
     const out = join(dir, "encoded");
     const run = spawnSync(process.execPath, ["--import", "tsx", join(HERE, "encode-corpus.ts"), "--corpus", join(dir, "corpus"),
-      "--out", out, "--tokenizer", tokPath, "--max-src", "200", "--chunk", "128"], { encoding: "utf8", cwd: ROOT });
+      "--out", out, "--tokenizer", tokPath, "--max-src", "200", "--chunk", "128", "--codexglue", "off"], { encoding: "utf8", cwd: ROOT });
     assert.equal(run.status, 0, run.stderr);
     const byId = new Map(rows.map((r) => [(r as { id?: string }).id, r as Record<string, unknown>]));
     let checkedTtc = 0;
@@ -417,6 +417,25 @@ describe("encode-corpus", () => {
     const report = JSON.parse(readFileSync(join(out, "encode-report.json"), "utf8"));
     assert.equal(report.counts["ttc.leafCrossings"] ?? 0, 0);
     assert.ok(report.corpus.snapshotSha256.length === 64);
+    assert.equal(report.counts["codexglue.notIncluded"], 1);
+
+    // CodeXGLUE refinement: the first 80% of each valid file joins refine.train, the rest never.
+    const shared = join(dir, "shared");
+    mkdirSync(join(shared, "codexglue-refinement"), { recursive: true });
+    for (const size of ["small", "medium"]) {
+      const buggy = Array.from({ length: 10 }, (_, i) => `public int f${i} ( ) { return ${i} ; }`);
+      writeFileSync(join(shared, "codexglue-refinement", `${size}.valid.buggy`), buggy.join("\n") + "\n");
+      writeFileSync(join(shared, "codexglue-refinement", `${size}.valid.fixed`), buggy.map((b) => b.replace("return", "return -")).join("\n") + "\n");
+    }
+    const withCxg = join(dir, "encoded-cxg");
+    const again = spawnSync(process.execPath, ["--import", "tsx", join(HERE, "encode-corpus.ts"), "--corpus", join(dir, "corpus"),
+      "--out", withCxg, "--tokenizer", tokPath, "--max-src", "200", "--chunk", "128", "--codexglue", shared], { encoding: "utf8", cwd: ROOT });
+    assert.equal(again.status, 0, again.stderr);
+    const cxg = readShard(join(withCxg, "refine.train.tgt")).meta.filter((m) => m.unit.startsWith("codexglue-refinement-"));
+    assert.deepEqual(cxg.map((m) => m.id), ["small", "medium"].flatMap((size) => Array.from({ length: 8 }, (_, i) => `codexglue-${size}-${i}`)));
+    for (const split of ["valid", "test"]) {
+      assert.ok(!readShard(join(withCxg, `refine.${split}.src`)).meta.some((m) => m.unit.startsWith("codexglue")));
+    }
   });
 
   it("fails clearly without a corpus", () => {
