@@ -2,7 +2,8 @@
 // baselines, with bootstrap 95% intervals over test items.
 //   npx tsx training/eval/evaluate.ts [--predictor cli|baseline] [--model DIR] [--limit N] [--sets A,B]
 //                                     [--corpus DIR] [--json OUT]
-// --model evaluates an installed-model folder other than models/ (e.g. one arm of the NER ablation).
+// --model evaluates an installed-model folder other than models/ (e.g. one arm of the NER ablation);
+// --threads sets the engine's CPU threads (default 2).
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
@@ -32,11 +33,15 @@ const { values } = parseArgs({
     json: { type: "string" },
     sets: { type: "string" },
     model: { type: "string" },
+    threads: { type: "string" },
   },
 });
 const limit = values.limit ? Number(values.limit) : Infinity;
 const wanted = values.sets?.split(",");
-const model: Predictor | undefined = values.predictor === "baseline" ? undefined : cliPredictor(undefined, values.model ? ["--model", values.model] : []);
+const model: Predictor | undefined = values.predictor === "baseline" ? undefined : cliPredictor(undefined, [
+  ...(values.model ? ["--model", values.model] : []),
+  ...(values.threads ? ["--threads", values.threads] : []),
+]);
 
 /** A deterministic subsample: every k-th item, so limits stay spread over the set. */
 function sample<T>(items: T[]): T[] {
