@@ -76,6 +76,9 @@ def main(argv=None) -> None:
     ap.add_argument("--metrics", help="JSON written by the evaluation harness")
     ap.add_argument("--data", help="encoded data folder (its snapshot hash is recorded)")
     ap.add_argument("--fp32", action="store_true", help="keep float32 weights (default: float16 storage)")
+    ap.add_argument("--disable-task", action="append", default=[], metavar="TASK=REASON",
+                    help="a task (summarize, refine) the shipped model must not serve, and why "
+                         "(e.g. it scores below the baseline); the runtime refuses it with REASON")
     args = ap.parse_args(argv)
 
     os.makedirs(args.out, exist_ok=True)
@@ -112,6 +115,11 @@ def main(argv=None) -> None:
         "data": {"snapshot": data_snapshot(args.data)} if args.data else None,
         "metrics": json.load(open(args.metrics)) if args.metrics else None,
     }
+    for spec in args.disable_task:
+        task, _, reason = spec.partition("=")
+        if task not in ("summarize", "refine") or not reason.strip():
+            ap.error(f"--disable-task wants summarize=REASON or refine=REASON, not {spec!r}")
+        manifest.setdefault("tasks", {})[task] = {"disabled": reason.strip()}
     if "task" in adapters:
         manifest["adapters"]["task"] = {"path": adapters["task"], **({"ner": adapters["task_ner"]} if "task_ner" in adapters else {})}
     if "ner" in adapters:

@@ -43,6 +43,8 @@ export const ErrorCodes = {
   NothingSelected: 1007,
   /** The document looks binary (NUL bytes or undecodable text). */
   BinaryContent: 1008,
+  /** The installed model does not offer this task (its manifest disables it, with the reason). */
+  TaskDisabled: 1009,
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

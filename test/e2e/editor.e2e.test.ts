@@ -64,6 +64,12 @@ const DEF_LINE = "def load_config(path: str, defaults: dict | None = None) -> Co
 const SEEDED_BUG_FILE = "src/inventory/pricing.py";
 const SEEDED_BUG_DEF = "def apply_discount(";
 const skipWithoutModel = MODEL_INSTALLED ? false : "no model in models/ (the no-model path is tested above)";
+/** What the installed manifest says: a task it disables (with the reason), and whether it has NER adapters. */
+const MANIFEST = MODEL_INSTALLED && existsSync(join(repoRoot, "models", "manifest.json"))
+  ? JSON.parse(readFileSync(join(repoRoot, "models", "manifest.json"), "utf8"))
+  : undefined;
+const REFINE_DISABLED: string | undefined = MANIFEST?.tasks?.refine?.disabled;
+const skipWithoutNer = !MODEL_INSTALLED ? skipWithoutModel : MANIFEST && !MANIFEST.adapters?.ner ? "the installed model ships no NER adapter" : false;
 
 /** 1-based number of the first line of `text` that contains `needle`. */
 const lineOf = (text: string, needle: string): number => text.split("\n").findIndex((line) => line.includes(needle)) + 1;
@@ -290,7 +296,26 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
     });
   });
 
-  it("Refine shows a diff; Reject leaves the file untouched, Accept applies the refinement", { skip: skipWithoutModel }, async () => {
+  it("Refine on a model that disables it says why and changes nothing", { skip: MODEL_INSTALLED && REFINE_DISABLED ? false : "refine is enabled (or no model)" }, async () => {
+    await step("refine disabled", async () => {
+      const path = join(workspace, SEEDED_BUG_FILE);
+      const before = readFileSync(path, "utf8");
+      await clearNotifications(page);
+      await openFile(page, SEEDED_BUG_FILE, SEEDED_BUG_DEF);
+      await goToLine(page, lineOf(before, SEEDED_BUG_DEF) + 1, 5);
+      await runCommand(page, "CodeAdapt: Refine");
+      const toast = page.locator(".notifications-toasts .notification-toast", { hasText: /does not offer refine/ }).first();
+      await toast.waitFor({ state: "visible", timeout: 180_000 });
+      const text = (await toast.innerText()).trim();
+      console.log(`# refine (disabled by the manifest): ${JSON.stringify(text)}`);
+      assert.ok(text.includes(REFINE_DISABLED!.slice(0, 40)), `the error does not give the manifest's reason: ${text}`);
+      assert.equal(await page.locator(".tabs-container .tab", { hasText: /original ↔ refined/ }).count(), 0, "a diff opened");
+      assert.equal(await editorIsDirty(page, "pricing.py"), false);
+      assert.equal(readFileSync(path, "utf8"), before);
+    });
+  });
+
+  it("Refine shows a diff; Reject leaves the file untouched, Accept applies the refinement", { skip: MODEL_INSTALLED && REFINE_DISABLED ? "the installed model disables refine" : skipWithoutModel }, async () => {
     await step("refine", async () => {
       const path = join(workspace, SEEDED_BUG_FILE);
       const before = readFileSync(path, "utf8");
@@ -325,7 +350,7 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
     });
   });
 
-  it("hover shows the model's token type next to the syntax tree's, and alone inside a syntax error", { skip: skipWithoutModel }, async () => {
+  it("hover shows the model's token type next to the syntax tree's, and alone inside a syntax error", { skip: skipWithoutNer }, async () => {
     await step("model hover", async () => {
       const editor = await openFile(page, PYTHON_FILE, "def load_config(");
       const token = tokenOnLine(editor, "def load_config(", "path");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { CodeModel } from "./codeModel";
+import { CodeModel, TaskDisabledError } from "./codeModel";
 import { exportTinyModel, writeManifest } from "./tinyModel.testutil";
 
 let dir: string;
@@ -28,6 +28,22 @@ test("summarize and refine run end to end through tokenizer, sessions and search
   const refined = await model.refine({ code, language: "python", maxTokens: 5 });
   assert.ok(refined.outputTokens <= 5);
   assert.equal(model.device, "cpu");
+});
+
+test("a task the manifest disables is refused with its reason; the other task still runs", async () => {
+  const manifestPath = join(dir, "manifest.json");
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+  writeFileSync(manifestPath, JSON.stringify({ ...manifest, tasks: { refine: { disabled: "repairs score below the unchanged input" } } }));
+  const limited = await CodeModel.load(dir, ["cpu"], 1);
+  try {
+    const code = "def add(a, b):\n    return a + b\n";
+    await assert.rejects(limited.refine({ code, language: "python" }), (error: Error) =>
+      error instanceof TaskDisabledError && /does not offer refine: repairs score below the unchanged input/.test(error.message));
+    assert.ok((await limited.summarize({ code, language: "python", maxTokens: 3 })).outputTokens > 0);
+  } finally {
+    await limited.release();
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+  }
 });
 
 test("a function longer than the model reads is cut with a visible flag", async () => {

@@ -18,7 +18,13 @@ import type { SearchOptions } from "./search";
  *   tokenizer: { path, sha256 }          the tokenizer the model was trained with
  *   onnx:      { dir }                    folder with encoder.onnx, decoder.onnx, onnx-contract.json
  *   adapters:  { task?: { path, ner? }, ner?: { path } }   adapter files (NAME.json + NAME.bin)
+ *   tasks:     { refine?: { disabled: "reason" }, ... }     tasks this model must not serve (a
+ *              model is shipped for what it measurably does well; see training/package_model.py)
  */
+export type ModelTask = "summarize" | "refine";
+
+/** A task the installed model's manifest disables; the message gives its reason. */
+export class TaskDisabledError extends Error {}
 export interface ModelAdapters {
   task?: Deltas;
   taskNer?: NerWeights;
@@ -51,6 +57,7 @@ interface ManifestExtras {
   tokenizer?: { path: string; sha256?: string };
   onnx?: { dir?: string };
   adapters?: { task?: { path: string; ner?: string }; ner?: { path: string } };
+  tasks?: Partial<Record<ModelTask, { disabled?: string }>>;
 }
 
 export class CodeModel {
@@ -60,6 +67,8 @@ export class CodeModel {
     readonly tokenizer: Tokenizer,
     readonly seq2seq: Seq2SeqModel,
     readonly adapters: ModelAdapters,
+    /** Tasks the manifest disables, with the reason. */
+    readonly disabledTasks: Partial<Record<ModelTask, string>> = {},
   ) {}
 
   static async load(dir: string, providers: string[] = ["cpu"], threads = 2): Promise<CodeModel> {
@@ -81,7 +90,12 @@ export class CodeModel {
       taskNer: a.task?.ner ? loadNer(join(dir, a.task.ner)) : undefined,
       ner: a.ner && loadNer(join(dir, a.ner.path)),
     };
-    return new CodeModel(dir, manifest.name ?? "codeadapt", tokenizer, seq2seq, adapters);
+    const disabled: Partial<Record<ModelTask, string>> = {};
+    for (const task of ["summarize", "refine"] as const) {
+      const reason = manifest.tasks?.[task]?.disabled;
+      if (reason) disabled[task] = String(reason);
+    }
+    return new CodeModel(dir, manifest.name ?? "codeadapt", tokenizer, seq2seq, adapters, disabled);
   }
 
   get device(): string {
@@ -95,6 +109,11 @@ export class CodeModel {
   sourceIds(task: number, language: LanguageId, code: string): { ids: number[]; truncated: boolean } {
     const body = sourceSequence(this.tokenizer, language, code, MAX_SOURCE_BODY);
     return { ids: [task, ...body.ids, EOS], truncated: body.truncated };
+  }
+
+  private requireTask(task: ModelTask): void {
+    const reason = this.disabledTasks[task];
+    if (reason) throw new TaskDisabledError(`The installed model (${this.name}) does not offer ${task}: ${reason}`);
   }
 
   private async run(task: number, request: GenerationRequest, defaults: SearchOptions): Promise<GenerationResult> {
@@ -115,11 +134,13 @@ export class CodeModel {
     return { text: this.tokenizer.decode(out), truncated, inputTokens: ids.length, outputTokens: out.length };
   }
 
-  summarize(request: GenerationRequest): Promise<GenerationResult> {
+  async summarize(request: GenerationRequest): Promise<GenerationResult> {
+    this.requireTask("summarize");
     return this.run(SUMMARIZE, request, { maxTokens: 48, beams: 1, noRepeatNgram: 3 });
   }
 
-  refine(request: GenerationRequest): Promise<GenerationResult> {
+  async refine(request: GenerationRequest): Promise<GenerationResult> {
+    this.requireTask("refine");
     const budget = Math.min(this.seq2seq.contract.max_tgt - 1, 2 * this.sourceIds(REFINE, request.language, request.code).ids.length + 8);
     return this.run(REFINE, request, { maxTokens: budget, beams: 1 });
   }

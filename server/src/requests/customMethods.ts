@@ -26,7 +26,7 @@ import {
 import { isLanguageEnabled, type CodeAdaptSettings } from "../../../common/src/settings";
 import type { DocumentTrees } from "../documents/documentTrees";
 import { unavailableText } from "../hover/hover";
-import type { CodeModel, GenerationResult } from "../engine/codeModel";
+import { TaskDisabledError, type CodeModel, type GenerationResult } from "../engine/codeModel";
 import { SupersededError, type HostOptions, type ModelHost } from "../engine/modelHost";
 import { CancelledError } from "../engine/search";
 import { docCommentFor } from "../functions/docComment";
@@ -166,6 +166,7 @@ async function generate(
   } catch (error) {
     if (error instanceof CancelledError || error instanceof SupersededError) throw cancelled();
     if (error instanceof ResponseError) throw error;
+    if (error instanceof TaskDisabledError) return fail(ErrorCodes.TaskDisabled, error.message);
     return fail(ErrorCodes.ModelInvalid, `The CodeAdapt model could not run: ${(error as Error).message}`);
   } finally {
     progress?.done();
