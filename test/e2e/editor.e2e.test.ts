@@ -272,7 +272,7 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
       const path = join(workspace, PYTHON_FILE);
       const before = readFileSync(path, "utf8");
       await clearNotifications(page);
-      await openFile(page, PYTHON_FILE, "def merge_tags(");
+      await openFile(page, PYTHON_FILE, "def load_config(");
       await goToLine(page, lineOf(before, "def merge_tags(") + 2, 5);
       await runCommand(page, "CodeAdapt: Summarize");
       const toast = page.locator(".notifications-toasts .notification-toast", { hasText: /Insert as doc comment/ }).first();
