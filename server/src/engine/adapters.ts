@@ -65,6 +65,22 @@ export function concatDeltas(contract: OnnxContract, parts: Deltas[]): Deltas {
   return { rank, A, B };
 }
 
+const concatenated = new WeakMap<Deltas, WeakMap<Deltas, Deltas>>();
+
+/**
+ * concatDeltas remembered per pair of parts: adapters never change once loaded or generated (a
+ * rebuilt workspace adapter is a new object), so after the first request with a new pair a
+ * switch costs a lookup, and a dropped adapter takes its entries with it.
+ */
+export function concatDeltasCached(contract: OnnxContract, parts: Deltas[]): Deltas {
+  if (parts.length !== 2) return concatDeltas(contract, parts);
+  let inner = concatenated.get(parts[0]);
+  if (!inner) concatenated.set(parts[0], (inner = new WeakMap()));
+  let joined = inner.get(parts[1]);
+  if (!joined) inner.set(parts[1], (joined = concatDeltas(contract, parts)));
+  return joined;
+}
+
 /**
  * Adapter files written by training/export.py: NAME.json (kind, shapes, byte offsets, slots)
  * beside NAME.bin (little-endian float32). Slots must match the model's contract exactly.

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type * as Ort from "onnxruntime-node";
-import { concatDeltas, neutralDeltas, neutralNer, type Deltas, type NerWeights } from "./adapters";
+import { concatDeltasCached, neutralDeltas, neutralNer, type Deltas, type NerWeights } from "./adapters";
 import { readContract, type OnnxContract } from "./contract";
 import { createSession, floatTensor, int64Tensor } from "./ort";
 import { repeatBatch } from "./kvCache";
@@ -55,7 +55,7 @@ export class Seq2SeqModel {
   }
 
   private deltaFeeds(adapters: AdapterInputs): Record<string, Ort.Tensor> {
-    const deltas = adapters.deltas?.length ? concatDeltas(this.contract, adapters.deltas) : neutralDeltas(this.contract);
+    const deltas = adapters.deltas?.length ? concatDeltasCached(this.contract, adapters.deltas) : neutralDeltas(this.contract);
     const n = this.contract.slots.length;
     const d = this.contract.d_model;
     return {
