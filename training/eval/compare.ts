@@ -7,15 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { bootstrap, formatEstimate, type Estimate } from "./bootstrap";
-
-interface Row {
-  set: string;
-  metric: string;
-  n: number;
-  baseline: Estimate;
-  model?: Estimate;
-  modelScores?: number[];
-}
+import type { Row } from "./evaluate"; // type only: evaluate.ts runs its CLI when loaded
 
 interface RunSummary {
   run: string;

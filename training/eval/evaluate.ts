@@ -15,7 +15,7 @@ import { bootstrap, bootstrapMean, formatEstimate, type Estimate } from "./boots
 import { passAt1 } from "./humanEvalFix";
 import { baselinePredictor, cliPredictor, type Predictor } from "./predictors";
 
-interface Row {
+export interface Row {
   set: string;
   metric: string;
   n: number;

@@ -127,6 +127,7 @@ export class WorkspaceAdapters {
       let skippedFiles = 0;
       let capped = false;
       const empty: string[] = [];
+      const maxTokens = await this.options.maxTokens?.();
       for (const root of folders) {
         const adapter = await this.adapterFor(root, host, generator);
         const base = { files, tokens };
@@ -138,7 +139,7 @@ export class WorkspaceAdapters {
             progress: p,
           }),
           progressEveryMs: 250,
-          maxTokens: await this.options.maxTokens?.(),
+          maxTokens,
         });
         skippedFiles += result.skippedFiles;
         if (result.kind === "empty") {
@@ -167,7 +168,7 @@ export class WorkspaceAdapters {
    */
   async didSave(path: string, text?: string, tree?: Tree): Promise<void> {
     try {
-      const adapter = [...this.adapters.values()].map((open) => open.adapter).find((a) => {
+      const adapter = this.openAdapters().find((a) => {
         const rel = relative(a.root, path);
         return rel && !rel.startsWith("..") && !rel.startsWith(sep);
       });
@@ -182,7 +183,7 @@ export class WorkspaceAdapters {
   }
 
   private async recombine(): Promise<void> {
-    const built = [...this.adapters.values()].map((open) => open.adapter).filter((a) => a.deltas);
+    const built = this.openAdapters().filter((a) => a.deltas);
     if (built.length === 0) {
       this.combined = undefined;
     } else if (built.length === 1) {
@@ -193,6 +194,10 @@ export class WorkspaceAdapters {
       const id = createHash("sha256").update(built.map((a) => a.info!.id).join(",")).digest("hex").slice(0, 12);
       this.combined = { deltas: await this.generator!.generator.deltas(sum), id };
     }
+  }
+
+  private openAdapters(): WorkspaceAdapter[] {
+    return [...this.adapters.values()].map((open) => open.adapter);
   }
 
   private async closeAdapters(): Promise<void> {
