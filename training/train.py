@@ -221,6 +221,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--ner-placement", choices=["pfeiffer", "houlsby"], default=None,
                     help="override adapters.ner.placement (ttc: to compare placements)")
     ap.add_argument("--ner-bottleneck", type=int, default=None, help="override adapters.ner.bottleneck")
+    ap.add_argument("--full-target", type=float, default=None,
+                    help="override data.full_target (pretrain: share of windows rebuilt whole under <refine>)")
     args = ap.parse_args(argv)
 
     cfg = load_config(args.config, args.mode)
@@ -233,6 +235,10 @@ def main(argv=None) -> dict:
         cfg["adapters"]["ner"]["placement"] = args.ner_placement
     if args.ner_bottleneck:
         cfg["adapters"]["ner"]["bottleneck"] = args.ner_bottleneck
+    if args.full_target is not None:
+        if not 0.0 <= args.full_target <= 1.0:
+            ap.error("--full-target must be within [0, 1]")
+        cfg["data"]["full_target"] = args.full_target
     if args.mode in ("task", "ttc") and not args.base:
         ap.error(f"--mode {args.mode} needs --base (the base.pt of a pretrain run)")
     if args.ner and args.mode != "task":

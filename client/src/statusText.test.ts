@@ -34,3 +34,9 @@ test("status report names what is missing and where", () => {
   assert.match(report, /Manifest: \/x\/models\/manifest\.json/);
   assert.match(report, /Workspace trusted: no/);
 });
+
+test("status report names the tasks the model's manifest disables, with the reason", () => {
+  const model = { ...status.model, state: "present" as const, message: "Model small verified", disabledTasks: { refine: "repairs below the copy baseline" } };
+  assert.match(statusReport({ ...status, model }), /Not offered by this model: refine \(repairs below the copy baseline\)/);
+  assert.doesNotMatch(statusReport(status), /Not offered/);
+});

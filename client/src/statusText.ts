@@ -38,6 +38,7 @@ export function statusReport(status: StatusResult): string {
     `CodeAdapt server ${status.serverVersion} (protocol ${status.protocolVersion})`,
     `Model: ${status.model.state} — ${status.model.message}`,
     `Manifest: ${status.model.manifestPath}`,
+    ...Object.entries(status.model.disabledTasks ?? {}).map(([task, reason]) => `Not offered by this model: ${task} (${reason})`),
     `Device: ${status.device} (providers tried in order: ${status.executionProviders.join(", ")})`,
     `Grammars loaded: ${status.grammars.loaded.join(", ") || "none"} from ${status.grammars.folder || "(not found)"}`,
   ];

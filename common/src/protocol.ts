@@ -138,6 +138,8 @@ export interface ModelStatus {
   /** Name/version from the manifest when present. */
   name?: string;
   labelSet?: string;
+  /** Tasks the manifest disables (the model does not do them well enough), with the reason. */
+  disabledTasks?: Partial<Record<"summarize" | "refine", string>>;
   loaded: boolean;
 }
 

@@ -91,6 +91,10 @@ export function startServer(connection: Connection): ServerHandle {
     const checked = await checkModel(resolveModelDir(current.modelPath, extensionRoot));
     return { ...checked, loaded: (await engine.loaded) !== undefined };
   };
+  // A model whose manifest disables refine gets no Refine lens or action (a missing model still
+  // does: choosing it says what to install). checkModel's file hashes are cached by size and mtime.
+  const refineOffered = async (current: CodeAdaptSettings) =>
+    !(await checkModel(resolveModelDir(current.modelPath, extensionRoot))).disabledTasks?.refine;
   const engine = new ModelHost((message) => connection.console.info(`CodeAdapt: ${message}`));
   const hostOptions = (current: CodeAdaptSettings): HostOptions => ({
     dir: resolveModelDir(current.modelPath, extensionRoot),
@@ -242,12 +246,12 @@ export function startServer(connection: Connection): ServerHandle {
   connection.onCodeLens(async (params, token) => {
     const found = await treeFor(params.textDocument.uri);
     if (!found || token.isCancellationRequested || !found.settings.codeLens.enabled) return [];
-    return codeLensesFor(found.tree, found.document);
+    return codeLensesFor(found.tree, found.document, { refine: await refineOffered(found.settings) });
   });
 
   connection.onCodeAction(async (params, token) => {
     const found = await treeFor(params.textDocument.uri);
-    if (!found || token.isCancellationRequested) return [];
+    if (!found || token.isCancellationRequested || !(await refineOffered(found.settings))) return [];
     return codeActionsFor(found.tree, found.document, params);
   });
 

@@ -333,6 +333,30 @@ test("a model without an NER adapter: AST-only hover, silently, and the model is
   }
 });
 
+test("a model whose manifest disables refine: no Refine lens or action, the request says why, summarize still works", async () => {
+  const reason = "repairs measured below the copy baseline";
+  writeManifest(noNerDir, { task: { path: "adapters/lora.json" } }, { tasks: { refine: { disabled: reason } } });
+  const limited = new LspTestClient([], { CODEADAPT_MODEL_DIR: noNerDir });
+  try {
+    await limited.initialize({ trusted: true });
+    limited.open(py, "python", pyText);
+    const lenses = await limited.call("textDocument/codeLens", { textDocument: { uri: py } });
+    assert.deepEqual([...new Set(lenses.map((l: any) => l.command.title))], ["Summarize"]);
+    const inside = { start: { line: 14, character: 20 }, end: { line: 14, character: 20 } };
+    assert.deepEqual(await limited.call("textDocument/codeAction", { textDocument: { uri: py }, range: inside, context: { diagnostics: [], triggerKind: 1 } }), []);
+    const refused = await limited.send("codeadapt/refine", { textDocument: { uri: py }, position: { line: 25, character: 10 } });
+    assert.equal(refused.error?.code, 1009);
+    assert.match(refused.error!.message, new RegExp(reason));
+    const status = await limited.call("codeadapt/status", {});
+    assert.deepEqual(status.model.disabledTasks, { refine: reason });
+    const summary = await limited.call("codeadapt/summarize", { textDocument: { uri: py }, position: { line: 25, character: 10 } });
+    assert.equal(typeof summary.summary, "string");
+    assert.equal(await limited.shutdown(), 0);
+  } finally {
+    limited.kill();
+  }
+});
+
 test("the server is still healthy after all of it", async () => {
   assert.ok(await client.hover(py, 9, 5));
   assert.equal(await client.shutdown(), 0);

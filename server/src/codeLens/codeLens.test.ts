@@ -16,6 +16,8 @@ test("a Summarize and a Refine lens above each function, carrying the command an
   assert.equal(lenses[1].command!.command, "codeadapt.refine");
   assert.equal(lenses[2].command!.command, "codeadapt.summarize");
   assert.ok(lenses.every((l) => l.data === undefined), "nothing left to resolve");
+  const summarizeOnly = codeLensesFor(tree, document, { refine: false });
+  assert.deepEqual(summarizeOnly.map((l) => l.command!.title), ["Summarize", "Summarize"], "no Refine lens when the model disables refine");
   const huge = TextDocument.create("file:///b.py", "python", 1, "x = 1\n".repeat(MAX_LENS_CHARS / 6 + 1));
   assert.deepEqual(codeLensesFor(tree, huge), []);
   tree.delete();

@@ -15,7 +15,12 @@ export const REFINE_COMMAND = "codeadapt.refine";
 export const MAX_LENS_CHARS = 1024 * 1024;
 export const MAX_LENSES = 2000;
 
-export function codeLensesFor(tree: Tree, document: TextDocument): CodeLens[] {
+export interface LensOptions {
+  /** The installed model's manifest disables refine: offer no Refine lens that can only fail. */
+  refine: boolean;
+}
+
+export function codeLensesFor(tree: Tree, document: TextDocument, options: LensOptions = { refine: true }): CodeLens[] {
   if (document.getText().length > MAX_LENS_CHARS) return [];
   const lenses: CodeLens[] = [];
   for (const fn of functionsIn(tree, MAX_LENSES / 2)) {
@@ -23,10 +28,10 @@ export function codeLensesFor(tree: Tree, document: TextDocument): CodeLens[] {
     const range = { start: at, end: at };
     const inside = document.positionAt(fn.at);
     const args = [document.uri, inside];
-    lenses.push(
-      { range, command: { title: "Summarize", command: SUMMARIZE_COMMAND, arguments: args, tooltip: `CodeAdapt: summarize ${fn.kind} ${fn.name}` } },
-      { range, command: { title: "Refine", command: REFINE_COMMAND, arguments: args, tooltip: `CodeAdapt: refine ${fn.kind} ${fn.name}` } },
-    );
+    lenses.push({ range, command: { title: "Summarize", command: SUMMARIZE_COMMAND, arguments: args, tooltip: `CodeAdapt: summarize ${fn.kind} ${fn.name}` } });
+    if (options.refine) {
+      lenses.push({ range, command: { title: "Refine", command: REFINE_COMMAND, arguments: args, tooltip: `CodeAdapt: refine ${fn.kind} ${fn.name}` } });
+    }
   }
   return lenses;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkModel } from "../model/modelManifest";
+import { checkModel, disabledTasksOf } from "../model/modelManifest";
 import type { LanguageId } from "../parsing/languages";
 import { EOS, REFINE, SUMMARIZE, SPECIAL_TOKENS, type Tokenizer } from "../../../training/tokenizer/bpe";
 import { sourceSequence } from "../../../training/tokenizer/sequences";
@@ -57,7 +57,6 @@ interface ManifestExtras {
   tokenizer?: { path: string; sha256?: string };
   onnx?: { dir?: string };
   adapters?: { task?: { path: string; ner?: string }; ner?: { path: string } };
-  tasks?: Partial<Record<ModelTask, { disabled?: string }>>;
 }
 
 export class CodeModel {
@@ -90,12 +89,7 @@ export class CodeModel {
       taskNer: a.task?.ner ? loadNer(join(dir, a.task.ner)) : undefined,
       ner: a.ner && loadNer(join(dir, a.ner.path)),
     };
-    const disabled: Partial<Record<ModelTask, string>> = {};
-    for (const task of ["summarize", "refine"] as const) {
-      const reason = manifest.tasks?.[task]?.disabled;
-      if (reason) disabled[task] = String(reason);
-    }
-    return new CodeModel(dir, manifest.name ?? "codeadapt", tokenizer, seq2seq, adapters, disabled);
+    return new CodeModel(dir, manifest.name ?? "codeadapt", tokenizer, seq2seq, adapters, disabledTasksOf(manifest));
   }
 
   get device(): string {

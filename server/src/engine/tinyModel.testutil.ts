@@ -20,7 +20,7 @@ export function exportTinyModel(extraArgs: string[] = []): string {
   return dir;
 }
 
-export function writeManifest(dir: string, adapters: Record<string, unknown> = {}): void {
+export function writeManifest(dir: string, adapters: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): void {
   copyFileSync(join(ROOT, "models/tokenizer.json"), join(dir, "tokenizer.json"));
   const sha = (name: string) => createHash("sha256").update(readFileSync(join(dir, name))).digest("hex");
   const files = readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -31,6 +31,6 @@ export function writeManifest(dir: string, adapters: Record<string, unknown> = {
   const tokenizerSha = JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8")).sha256;
   writeFileSync(join(dir, "manifest.json"), JSON.stringify({
     name: "tiny-random", version: "test", labelSet: LABEL_SET_ID, labels: LABELS, files,
-    tokenizer: { path: "tokenizer.json", sha256: tokenizerSha }, onnx: { dir: "." }, adapters,
+    tokenizer: { path: "tokenizer.json", sha256: tokenizerSha }, onnx: { dir: "." }, adapters, ...extra,
   }));
 }

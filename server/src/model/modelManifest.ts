@@ -12,6 +12,7 @@ import { LABELS, LABEL_SET_ID } from "../labeler/labels";
  * Manifest shape accepted (fields the runtime needs beyond these are its business):
  *   { "name"?: string, "version"?: string,
  *     "labelSet"?: "ttc-v1", "labels"?: string[],
+ *     "tasks"?: { "refine"?: { "disabled": "reason" } },   // tasks this model must not serve
  *     "files": [{ "path": "encoder.onnx", "sha256": "…", "bytes"?: 123 }]   // or { "encoder.onnx": { "sha256", "bytes" } }
  *   }
  */
@@ -85,6 +86,17 @@ async function sha256Of(path: string): Promise<string> {
   return sha256;
 }
 
+/** The tasks a parsed manifest disables, with their reasons (one reader for engine and server). */
+export function disabledTasksOf(manifest: unknown): NonNullable<ModelStatus["disabledTasks"]> {
+  const tasks = (manifest as { tasks?: Record<string, { disabled?: unknown }> } | undefined)?.tasks;
+  const out: NonNullable<ModelStatus["disabledTasks"]> = {};
+  for (const task of ["summarize", "refine"] as const) {
+    const reason = tasks?.[task]?.disabled;
+    if (reason) out[task] = String(reason);
+  }
+  return out;
+}
+
 /** Checks `<modelDir>/manifest.json` and every file it lists. Never throws. */
 export async function checkModel(modelDir: string): Promise<ModelStatus> {
   const manifestPath = join(modelDir, "manifest.json");
@@ -134,5 +146,7 @@ export async function checkModel(modelDir: string): Promise<ModelStatus> {
       return status("invalid", `Model file ${path} is corrupt or replaced: sha256 ${actual.slice(0, 12)}… does not match the manifest`, { name, labelSet });
     }
   }
-  return status("present", `Model ${name ?? "(unnamed)"} verified: ${files.length} files`, { name, labelSet });
+  const disabledTasks = disabledTasksOf(manifest);
+  const extra = Object.keys(disabledTasks).length > 0 ? { name, labelSet, disabledTasks } : { name, labelSet };
+  return status("present", `Model ${name ?? "(unnamed)"} verified: ${files.length} files`, extra);
 }
