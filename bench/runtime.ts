@@ -2,7 +2,9 @@
 // switch time of the TypeScript engine, against baselines measured in the same run: PyTorch eager
 // generation of the same model, and a roofline of each request from this machine's measured
 // matmul rate (onnxruntime, one big MatMul) and memory bandwidth. Medians over repeated runs.
-//   npx tsx bench/runtime.ts [--model DIR] [--repeats 3] [--threads 2]
+//   npx tsx bench/runtime.ts [--model DIR] [--compare DIR] [--repeats 3] [--threads 2]
+// --compare times summarize and refine on a second model folder too (e.g. the same model with
+// float16 instead of int8 weights), interleaved request by request, and prints the ratio.
 // Without an installed model it benchmarks a randomly initialised `small`-size export: the speed
 // is that of the real architecture, the outputs are meaningless (and run to the token budget).
 import { execFileSync } from "node:child_process";
@@ -20,7 +22,7 @@ import { exportTinyModel, writeManifest } from "../server/src/engine/tinyModel.t
 
 const ROOT = resolve(__dirname, "..");
 const { values } = parseArgs({
-  options: { model: { type: "string" }, repeats: { type: "string", default: "3" }, threads: { type: "string", default: "2" } },
+  options: { model: { type: "string" }, compare: { type: "string" }, repeats: { type: "string", default: "3" }, threads: { type: "string", default: "2" } },
 });
 const repeats = Number(values.repeats);
 const threads = Number(values.threads);
@@ -76,13 +78,14 @@ async function machine(): Promise<{ gflops: number; gbps: number }> {
 
 interface Shape { d: number; L: number; D: number; V: number; ff: number }
 
-/** Lower bound on a request's time: each phase at the machine's matmul rate or bandwidth. */
-function roofline(s: Shape, inputTokens: number, outputTokens: number, m: { gflops: number; gbps: number }): number {
+/** Lower bound on a request's time: each phase at the machine's matmul rate or bandwidth
+ * (weights read at `w` bytes each: 4 for float32 compute, 1 for int8 MatMul weights). */
+function roofline(s: Shape, inputTokens: number, outputTokens: number, m: { gflops: number; gbps: number }, w = 4): number {
   const enc = 2 * inputTokens * s.L * (4 * s.d ** 2 + 3 * s.d * s.ff) + 4 * inputTokens ** 2 * s.d * s.L + 4 * inputTokens * s.D * s.d ** 2;
-  const encBytes = 4 * (s.L * (4 * s.d ** 2 + 3 * s.d * s.ff) + s.V * s.d);
+  const encBytes = w * (s.L * (4 * s.d ** 2 + 3 * s.d * s.ff)) + 4 * s.V * s.d;
   let ms = Math.max(enc / (m.gflops * 1e9), encBytes / (m.gbps * 1e9)) * 1000;
   const stepFlops = 2 * (s.D * (6 * s.d ** 2 + 3 * s.d * s.ff) + s.d * s.V);
-  const stepBytes = 4 * (s.D * (6 * s.d ** 2 + 3 * s.d * s.ff) + s.V * s.d + 2 * s.D * inputTokens * s.d);
+  const stepBytes = w * (s.D * (6 * s.d ** 2 + 3 * s.d * s.ff) + s.V * s.d) + 4 * 2 * s.D * inputTokens * s.d;
   ms += outputTokens * Math.max(stepFlops / (m.gflops * 1e9), stepBytes / (m.gbps * 1e9)) * 1000;
   return ms;
 }
@@ -106,28 +109,36 @@ async function main(): Promise<void> {
   const summarizeSet = functions.slice(0, 16);
   const refineSet = functions.filter((code) => model.sourceIds(5, "python", code).ids.length <= 128).slice(0, 6);
   const c = model.seq2seq.contract;
+  const storage = String(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")).onnx?.storage ?? "");
+  const weightBytes = storage.startsWith("int8") ? 1 : 4;
   const shape: Shape = { d: c.d_model, L: c.n_enc_layers, D: c.n_dec_layers, V: c.vocab_size, ff: 4 * c.d_model };
 
   await model.summarize({ code: summarizeSet[0], language: "python", maxTokens: 4 }); // warm-up
   const rows: string[] = [];
   const m = await machine();
   // A task the manifest disables for users (its quality) is still timed: speed is the graph's.
-  const timed: CodeModel = Object.assign(Object.create(CodeModel.prototype), model, { disabledTasks: {} });
+  const enableAll = (m: CodeModel): CodeModel => Object.assign(Object.create(CodeModel.prototype), m, { disabledTasks: {} });
+  const timed = enableAll(model);
+  const other = values.compare ? enableAll(await CodeModel.load(values.compare, ["cpu"], threads)) : undefined;
+  if (other) await other.summarize({ code: summarizeSet[0], language: "python", maxTokens: 4 });
   const disabled = Object.keys(model.disabledTasks);
   const measure = async (task: "summarize" | "refine", set: string[], maxTokens: number) => {
     const times: number[] = [];
+    const otherTimes: number[] = [];
     const roof: number[] = [];
     for (let r = 0; r < repeats; r++) {
       for (const code of set) {
         let result: Awaited<ReturnType<CodeModel["summarize"]>> | undefined;
         times.push(await timeIt(async () => (result = await timed[task]({ code, language: "python", maxTokens }))));
-        roof.push(roofline(shape, result!.inputTokens, result!.outputTokens, m));
+        roof.push(roofline(shape, result!.inputTokens, result!.outputTokens, m, weightBytes));
+        if (other) otherTimes.push(await timeIt(() => other[task]({ code, language: "python", maxTokens })));
       }
     }
-    return { p50: median(times), p95: p95(times), roof: median(roof) };
+    return { p50: median(times), p95: p95(times), roof: median(roof), other: otherTimes.length ? { p50: median(otherTimes), p95: p95(otherTimes) } : undefined };
   };
   const summarize = await measure("summarize", summarizeSet, 32);
   const refine = await measure("refine", refineSet, 256);
+  await other?.release();
 
   const hoverText = readFileSync(join(ROOT, "training/generator.py"), "utf8").slice(0, 3000);
   const ttc: number[] = [];
@@ -163,9 +174,13 @@ async function main(): Promise<void> {
   rows.push(`| summarize (≤256 in, ≤32 out, greedy) | ${fmt(summarize.p50)} | ${fmt(summarize.p95)} | ≤ 50 | ${fmt(torch.summarize?.fp32_ms)} / ${fmt(torch.summarize?.bf16_ms)} | ${fmt(summarize.roof)} |`);
   rows.push(`| refine (≤128 in, whole function out, greedy)${disabled.includes("refine") ? " — disabled for users by the manifest, timed for speed" : ""} | ${fmt(refine.p50)} | ${fmt(refine.p95)} | ≤ 400 | ${fmt(torch.refine?.fp32_ms)} / ${fmt(torch.refine?.bf16_ms)} | ${fmt(refine.roof)} |`);
   if (ttc.length) rows.push(`| model token types, 3,000-char window | ${fmt(median(ttc))} | ${fmt(p95(ttc))} | (hover ≤ 60 after an edit) | | |`);
+  if (summarize.other && refine.other) {
+    rows.push(`| summarize on --compare ${values.compare} (p50 ratio ${(summarize.other.p50 / summarize.p50).toFixed(2)}× this model's) | ${fmt(summarize.other.p50)} | ${fmt(summarize.other.p95)} | | | |`);
+    rows.push(`| refine on --compare ${values.compare} (p50 ratio ${(refine.other.p50 / refine.p50).toFixed(2)}× this model's) | ${fmt(refine.other.p50)} | ${fmt(refine.other.p95)} | | | |`);
+  }
   rows.push(`| adapter switch (task + workspace deltas, cached pair) | ${fmt(median(switches))} | ${fmt(p95(switches))} | ≤ 5 | | |`);
   rows.push(`| first request with a new workspace adapter (concatenation, once per build) | ${fmt(median(firstUse))} | ${fmt(p95(firstUse))} | | | |`);
-  console.log(`Model: ${model.name}${random ? " (RANDOM weights, small size: speed only)" : ""}; device ${model.device}; ${threads} threads; ${repeats} repeats`);
+  console.log(`Model: ${model.name}${random ? " (RANDOM weights, small size: speed only)" : ""}; weights ${storage || "float32"}; device ${model.device}; ${threads} threads; ${repeats} repeats`);
   console.log(`Machine: onnxruntime MatMul ${m.gflops.toFixed(1)} GFLOP/s (1024², fp32), copy bandwidth ${m.gbps.toFixed(1)} GB/s`);
   console.log(`RSS: ${(rssBefore / 1e6).toFixed(0)} MB before load, ${(rssLoaded / 1e6).toFixed(0)} MB loaded, ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB after the runs (target ≤ 400)\n`);
   console.log("| request | p50 ms | p95 ms | target ms | torch eager fp32 / bf16 ms (median) | roofline ms |");

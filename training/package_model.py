@@ -20,7 +20,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from onnx_compact import fp16_storage  # noqa: E402
+from onnx_compact import fp16_storage, int8_matmuls  # noqa: E402
 from train import sha256_file as sha256  # noqa: E402
 
 LABELS_TS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server", "src", "labeler", "labels.ts")
@@ -75,7 +75,9 @@ def main(argv=None) -> None:
     ap.add_argument("--ner-adapter", help="NER adapter for model-predicted token types (hover)")
     ap.add_argument("--metrics", help="JSON written by the evaluation harness")
     ap.add_argument("--data", help="encoded data folder (its snapshot hash is recorded)")
-    ap.add_argument("--fp32", action="store_true", help="keep float32 weights (default: float16 storage)")
+    ap.add_argument("--storage", choices=["int8", "fp16", "fp32"], default="int8",
+                    help="weights as shipped: int8 MatMul weights (default; measured against fp16 on the "
+                         "evaluation harness, see docs/training.md), float16 storage, or float32")
     ap.add_argument("--disable-task", action="append", default=[], metavar="TASK=REASON",
                     help="a task (summarize, refine) the shipped model must not serve, and why "
                          "(e.g. it scores below the baseline); the runtime refuses it with REASON")
@@ -86,7 +88,9 @@ def main(argv=None) -> None:
     for graph in ("encoder.onnx", "decoder.onnx"):
         src, dst = os.path.join(args.export, graph), os.path.join(args.out, graph)
         model = onnx.load(src)
-        onnx.save(model if args.fp32 else fp16_storage(model), dst)
+        if args.storage == "int8":
+            model = int8_matmuls(model)
+        onnx.save(model if args.storage == "fp32" else fp16_storage(model), dst)
     for name in ("onnx-contract.json", "parity.json"):
         shutil.copy(os.path.join(args.export, name), os.path.join(args.out, name))
     shutil.copy(args.tokenizer, os.path.join(args.out, "tokenizer.json"))
@@ -108,7 +112,8 @@ def main(argv=None) -> None:
         "labels": labels,
         "tokenizer": {"path": "tokenizer.json", "sha256": tokenizer.get("sha256"), "vocabSize": tokenizer.get("vocabSize")},
         "onnx": {"dir": ".", "contract": json.load(open(os.path.join(args.out, "onnx-contract.json"))),
-                 "storage": "float32" if args.fp32 else "float16"},
+                 "storage": {"int8": "int8 MatMul weights, float16 other weights", "fp16": "float16",
+                             "fp32": "float32"}[args.storage]},
         "adapters": {},
         "config": json.load(open(args.config)) if args.config else None,
         "runs": [run_summary(r) for r in args.runs],

@@ -72,6 +72,7 @@ export function startServer(connection: Connection): ServerHandle {
   let trusted = false;
   let hasConfigurationCapability = false;
   let codeLensRefresh = false;
+  let workspaceFoldersCapability = false;
   let settingsCache: Promise<CodeAdaptSettings> | undefined;
 
   const settings = (): Promise<CodeAdaptSettings> => {
@@ -178,18 +179,29 @@ export function startServer(connection: Connection): ServerHandle {
     if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [toPath(params.rootUri)];
     hasConfigurationCapability = params.capabilities.workspace?.configuration === true;
     codeLensRefresh = params.capabilities.workspace?.codeLens?.refreshSupport === true;
+    workspaceFoldersCapability = params.capabilities.workspace?.workspaceFolders === true;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
         codeActionProvider: { codeActionKinds: [CodeActionKind.RefactorRewrite] },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: "codeadapt-server", version: serverVersion() },
     };
   });
 
   connection.onInitialized(() => {
+    if (workspaceFoldersCapability) {
+      connection.workspace.onDidChangeWorkspaceFolders(async ({ added, removed }) => {
+        const gone = removed.map((folder) => toPath(folder.uri));
+        workspaceFolders = [...workspaceFolders.filter((root) => !gone.includes(root)), ...added.map((folder) => toPath(folder.uri))];
+        await workspaceAdapters.foldersRemoved(gone);
+        publishStatus();
+        if (added.length > 0 && workspaceAdapters.status().state === "ready") void maybeAutoBuild().catch((error) => connection.console.error(`CodeAdapt: auto-build: ${error}`));
+      });
+    }
     if (hasConfigurationCapability) {
       connection.client.register(DidChangeConfigurationNotification.type, { section: "codeadapt" }).catch(() => undefined);
     }

@@ -111,14 +111,14 @@ export class LspTestClient {
   }
 
   /** `root` is the workspace folder (default test/fixtures); `storageDir` the extension's storage. */
-  async initialize(options: { trusted?: boolean; configuration?: boolean; root?: string; storageDir?: string } = {}): Promise<any> {
+  async initialize(options: { trusted?: boolean; configuration?: boolean; root?: string; storageDir?: string; workspaceFolders?: boolean } = {}): Promise<any> {
     const root = options.root ?? FIXTURES;
     const result = await this.call("initialize", {
       processId: process.pid,
       rootUri: pathToFileURL(root).toString(),
       workspaceFolders: [{ uri: pathToFileURL(root).toString(), name: "workspace" }],
       capabilities: {
-        workspace: { configuration: options.configuration ?? true, didChangeConfiguration: { dynamicRegistration: true } },
+        workspace: { configuration: options.configuration ?? true, didChangeConfiguration: { dynamicRegistration: true }, workspaceFolders: options.workspaceFolders ?? false },
         textDocument: { hover: { contentFormat: ["markdown", "plaintext"] }, synchronization: { dynamicRegistration: false } },
         window: { workDoneProgress: true },
       },

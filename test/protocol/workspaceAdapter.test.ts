@@ -101,6 +101,37 @@ test("files changed on disk (didChangeWatchedFiles) update the adapter; caches g
   }
 });
 
+test("workspace folders added and removed (didChangeWorkspaceFolders): the next build reads the new set; a removed folder stops contributing", async () => {
+  const a = mkdtempSync(join(tmpdir(), "codeadapt-lsp-wsa-"));
+  const b = mkdtempSync(join(tmpdir(), "codeadapt-lsp-wsb-"));
+  writeFileSync(join(a, "a.py"), "def one(x):\n    return x + 1\n");
+  writeFileSync(join(b, "b.js"), "function two(y) { return y * 2; }\n");
+  const folders = new LspTestClient([], { CODEADAPT_MODEL_DIR: modelDir, CODEADAPT_CACHE_DIR: cacheDir });
+  const folder = (root: string) => ({ uri: pathToFileURL(root).toString(), name: root });
+  try {
+    const init = await folders.initialize({ trusted: true, root: a, workspaceFolders: true });
+    assert.deepEqual(init.capabilities.workspace?.workspaceFolders, { supported: true, changeNotifications: true });
+    const alone = await folders.call("codeadapt/buildWorkspaceAdapter", {});
+    assert.equal(alone.files, 1);
+    folders.notify("workspace/didChangeWorkspaceFolders", { event: { added: [folder(b)], removed: [] } });
+    const both = await folders.call("codeadapt/buildWorkspaceAdapter", {});
+    assert.equal(both.files, 2, "the added folder is read by the next build");
+    assert.notEqual(both.adapterId, alone.adapterId);
+    folders.notify("workspace/didChangeWorkspaceFolders", { event: { added: [], removed: [folder(b)] } });
+    let id = both.adapterId;
+    for (let i = 0; i < 100 && id === both.adapterId; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      id = (await folders.call("codeadapt/status", {})).workspaceAdapter.id;
+    }
+    assert.equal(id, alone.adapterId, "the removed folder still contributes");
+    assert.equal(await folders.shutdown(), 0);
+  } finally {
+    folders.kill();
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  }
+});
+
 test("the server shuts down cleanly with an adapter built", async () => {
   assert.equal(await client.shutdown(), 0);
 });

@@ -19,7 +19,7 @@ def test_packaged_model_manifest_lists_every_file_with_its_hash(tmp_path):
     manifest = json.load(open(os.path.join(out, "manifest.json")))
     assert manifest["labelSet"] == "ttc-v1" and len(manifest["labels"]) == 20
     assert manifest["adapters"] == {"task": {"path": "adapters/lora.json"}, "ner": {"path": "adapters/ner.json"}}
-    assert manifest["onnx"]["storage"] == "float16"
+    assert manifest["onnx"]["storage"] == "int8 MatMul weights, float16 other weights"
     listed = {f["path"] for f in manifest["files"]}
     assert {"encoder.onnx", "decoder.onnx", "tokenizer.json", "onnx-contract.json", "adapters/lora.bin"} <= listed
     for f in manifest["files"]:
@@ -27,5 +27,25 @@ def test_packaged_model_manifest_lists_every_file_with_its_hash(tmp_path):
         assert hashlib.sha256(data).hexdigest() == f["sha256"] and len(data) == f["bytes"]
     tokenizer = json.load(open(os.path.join(out, "tokenizer.json")))
     assert manifest["tokenizer"]["sha256"] == tokenizer["sha256"]
-    # float16 storage halves the graphs
+    # int8 weights and float16 storage shrink the graphs
     assert os.path.getsize(os.path.join(out, "decoder.onnx")) < 0.6 * os.path.getsize(os.path.join(export, "decoder.onnx"))
+
+
+def test_int8_matmuls_replace_every_constant_weight_matmul_and_stay_close(tmp_path):
+    import numpy as np
+    import onnx
+    sys.path.insert(0, os.path.join(ROOT, "training"))
+    from onnx_compact import int8_matmuls, quantize_columns
+    w = np.random.default_rng(0).normal(size=(256, 64)).astype(np.float32)
+    q, scale = quantize_columns(w)
+    assert q.dtype == np.int8 and scale.shape == (64,)
+    assert np.abs(q * scale - w).max() <= scale.max() / 2 + 1e-6
+    export = str(tmp_path / "export")
+    subprocess.run([sys.executable, os.path.join(ROOT, "training", "export.py"), "--random-config",
+                    os.path.join(ROOT, "training", "configs", "tiny.json"), "--out", export],
+                   check=True, capture_output=True)
+    model = int8_matmuls(onnx.load(os.path.join(export, "decoder.onnx")))
+    ops = [n.op_type for n in model.graph.node]
+    assert ops.count("MatMulInteger") > 0 and ops.count("MatMulInteger") == ops.count("DynamicQuantizeLinear")
+    inits = {i.name for i in model.graph.initializer}
+    assert not any(n.op_type == "MatMul" and n.input[1] in inits for n in model.graph.node), "a float weight MatMul is left"

@@ -63,6 +63,17 @@ test("build, status, save and a second folder: one adapter over the workspace", 
   await assert.rejects(service.build([a, b], { force: true, isCancelled: () => true }), CancelledBuildError);
   assert.equal(service.status().id, before);
   assert.equal(service.status().state, "ready");
+  // A folder removed from the window stops contributing: the adapter is a's alone again.
+  const aloneService = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir: () => cacheDir });
+  await aloneService.build([a]);
+  const aloneId = aloneService.status().id;
+  await aloneService.dispose();
+  assert.notEqual(service.status().id, aloneId);
+  await service.foldersRemoved([b]);
+  assert.equal(service.status().id, aloneId);
+  await service.foldersRemoved([a]);
+  assert.deepEqual(service.status(), { state: "none" });
+  assert.equal(service.deltas(), undefined);
   // An empty folder alone has nothing to learn from.
   const emptyService = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir: () => cacheDir });
   const empty = await emptyService.build([folder({ "notes.txt": "hello" })]);

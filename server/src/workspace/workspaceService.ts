@@ -182,6 +182,27 @@ export class WorkspaceAdapters {
     }
   }
 
+  /**
+   * Workspace folders were removed from the window: their adapters close and stop contributing
+   * (S is additive, so the rest is the sum without them). Added folders join at the next build or
+   * save. Never throws.
+   */
+  async foldersRemoved(roots: string[]): Promise<void> {
+    try {
+      let changed = false;
+      for (const root of roots) {
+        const open = this.adapters.get(root);
+        if (!open) continue;
+        this.adapters.delete(root);
+        await open.adapter.close();
+        changed = true;
+      }
+      if (changed) await this.recombine();
+    } catch (error) {
+      this.options.log?.(`workspace adapter update after folders were removed failed: ${(error as Error).message}`);
+    }
+  }
+
   private async recombine(): Promise<void> {
     const built = this.openAdapters().filter((a) => a.deltas);
     if (built.length === 0) {
