@@ -40,7 +40,7 @@ def run_summary(run_dir: str) -> dict:
     of its output file (CPU hours are recorded since 2026-11-27's second session; earlier
     checkpoints carry wall hours only)."""
     import torch
-    for name in ("base.pt", "lora.pt", "ner.pt"):
+    for name in ("base.pt", "lora.pt", "ner.pt", "generator.pt"):
         path = os.path.join(run_dir, name)
         if os.path.exists(path):
             meta = torch.load(path, map_location="cpu").get("meta", {})
@@ -93,6 +93,12 @@ def main(argv=None) -> None:
         onnx.save(model if args.storage == "fp32" else fp16_storage(model), dst)
     for name in ("onnx-contract.json", "parity.json"):
         shutil.copy(os.path.join(args.export, name), os.path.join(args.out, name))
+    generator = None
+    if os.path.exists(os.path.join(args.export, "generator.json")):  # export.py --generator wrote it
+        generator = {"contribution": "generator-contribution.onnx", "adapter": "generator-adapter.onnx",
+                     "config": "generator.json"}
+        for name in generator.values():
+            shutil.copy(os.path.join(args.export, name), os.path.join(args.out, name))
     shutil.copy(args.tokenizer, os.path.join(args.out, "tokenizer.json"))
     adapters = {}
     for role, name in (("task", args.task_adapter), ("ner", args.ner_adapter), ("task_ner", args.task_ner)):
@@ -129,6 +135,8 @@ def main(argv=None) -> None:
         manifest["adapters"]["task"] = {"path": adapters["task"], **({"ner": adapters["task_ner"]} if "task_ner" in adapters else {})}
     if "ner" in adapters:
         manifest["adapters"]["ner"] = {"path": adapters["ner"]}
+    if generator:
+        manifest["generator"] = generator
     files = []
     for root, _, names in os.walk(args.out):
         for n in sorted(names):

@@ -132,14 +132,14 @@ def main(argv=None) -> dict:
     train, valid = UnitData(args.data, "train"), UnitData(args.data, "valid")
     os.makedirs(args.run, exist_ok=True)
     ckpt = os.path.join(args.run, "ckpt.pt")
-    step, elapsed = 0, 0.0
+    step, elapsed, cpu_before = 0, 0.0, 0.0
     if args.resume and os.path.exists(ckpt):
         ck = load_checked(ckpt, ("step", "generator", "optimizer", "kind"), "generator checkpoint")
         if ck["kind"] != args.kind:
             raise CheckpointError(f"{ckpt} holds a {ck['kind']} generator, not {args.kind}")
         gen.load_state_dict(ck["generator"])
         opt.load_state_dict(ck["optimizer"])
-        step, elapsed = ck["step"], ck.get("elapsed", 0.0)
+        step, elapsed, cpu_before = ck["step"], ck.get("elapsed", 0.0), ck.get("cpu_s", 0.0)
     rng = np.random.default_rng(cfg["seed"] + step)
     autocast = torch.autocast("cpu", dtype=torch.bfloat16) if not torch.cuda.is_available() else nullcontext()
     mc = model.cfg
@@ -149,7 +149,10 @@ def main(argv=None) -> dict:
         state = {"step": step, "elapsed": elapsed + time.time() - t0, "kind": args.kind, "cfg": cfg,
                  "slots": gen.slots, "generator": gen.state_dict(), "optimizer": opt.state_dict()}
         atomic_save(state, ckpt)
-        atomic_save({k: state[k] for k in ("kind", "cfg", "slots", "generator")} | {"meta": {"step": step, "final": final, "elapsed_s": state["elapsed"]}},
+        meta = {"step": step, "final": final, "elapsed_s": state["elapsed"], "cpu_s": cpu_before + time.process_time() - cpu0,
+                "trainable": sum(p.numel() for p in gen.parameters())}
+        state["cpu_s"] = meta["cpu_s"]
+        atomic_save({k: state[k] for k in ("kind", "cfg", "slots", "generator")} | {"meta": meta},
                     os.path.join(args.run, "generator.pt"))
 
     @torch.no_grad()
@@ -165,6 +168,7 @@ def main(argv=None) -> dict:
         return {"valid_loss": float(np.mean(with_gen)), "valid_loss_no_adapter": float(np.mean(without))}
 
     t0 = last_ckpt = time.time()
+    cpu0 = time.process_time()
     while step < cfg["max_steps"]:
         _, pairs, chunks = train.sample(rng, cfg)
         batch = train.batch(pairs, chunks, cfg, mc.max_src, mc.max_tgt)

@@ -11,7 +11,8 @@ ROOT = os.path.join(HERE, "..", "..")
 def test_packaged_model_manifest_lists_every_file_with_its_hash(tmp_path):
     export, out = str(tmp_path / "export"), str(tmp_path / "models")
     subprocess.run([sys.executable, os.path.join(ROOT, "training", "export.py"), "--random-config",
-                    os.path.join(ROOT, "training", "configs", "tiny.json"), "--random-adapters", "--out", export],
+                    os.path.join(ROOT, "training", "configs", "tiny.json"), "--random-adapters", "--random-generator",
+                    "--out", export],
                    check=True, capture_output=True)
     subprocess.run([sys.executable, os.path.join(ROOT, "training", "package_model.py"), "--export", export, "--out", out,
                     "--tokenizer", os.path.join(ROOT, "models", "tokenizer.json"), "--task-adapter", "lora",
@@ -20,7 +21,10 @@ def test_packaged_model_manifest_lists_every_file_with_its_hash(tmp_path):
     assert manifest["labelSet"] == "ttc-v1" and len(manifest["labels"]) == 20
     assert manifest["adapters"] == {"task": {"path": "adapters/lora.json"}, "ner": {"path": "adapters/ner.json"}}
     assert manifest["onnx"]["storage"] == "int8 MatMul weights, float16 other weights"
+    assert manifest["generator"] == {"contribution": "generator-contribution.onnx", "adapter": "generator-adapter.onnx",
+                                     "config": "generator.json"}
     listed = {f["path"] for f in manifest["files"]}
+    assert set(manifest["generator"].values()) <= listed
     assert {"encoder.onnx", "decoder.onnx", "tokenizer.json", "onnx-contract.json", "adapters/lora.bin"} <= listed
     for f in manifest["files"]:
         data = open(os.path.join(out, f["path"]), "rb").read()
