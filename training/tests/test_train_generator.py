@@ -74,3 +74,32 @@ def test_stream_generator_trains_too(tmp_path):
     result = train_generator.main(["--config", config, "--data", data, "--base", base,
                                    "--run", os.path.join(tmp_path, "run"), "--kind", "stream"])
     assert np.isfinite(result["valid_loss"])
+
+
+def test_eval_generator_pairs_arms_on_identical_samples(tmp_path):
+    import eval_generator
+    data = unit_corpus(str(tmp_path))
+    cfg_model = {"vocab_size": 1500, "d_model": 32, "n_heads": 4, "d_ff": 64, "n_enc_layers": 2,
+                 "n_dec_layers": 2, "max_src": 64, "max_tgt": 16}
+    torch.manual_seed(0)
+    base = os.path.join(tmp_path, "base.pt")
+    torch.save({"config": {"model": cfg_model}, "model": base_state_dict(Seq2Seq(ModelConfig(**cfg_model)))}, base)
+    config = os.path.join(tmp_path, "cfg.json")
+    json.dump({"model": cfg_model, "generator": {"max_steps": 4, "targets": 2, "context_chunks": 3,
+                                                  "context_len": 32, "r1": 4, "r2": 2, "queries": 2}}, open(config, "w"))
+    gens = []
+    for kind in ("generative", "stream"):
+        run = os.path.join(tmp_path, kind)
+        train_generator.main(["--config", config, "--data", data, "--base", base, "--run", run, "--kind", kind])
+        gens.append(f"{kind}={os.path.join(run, 'generator.pt')}")
+    # a generator whose B is zero makes zero deltas: its arm must equal "none" exactly
+    zero = torch.load(os.path.join(tmp_path, "generative", "generator.pt"))
+    zero["generator"]["B"].zero_()
+    torch.save(zero, os.path.join(tmp_path, "zero.pt"))
+    gens.append(f"zero={os.path.join(tmp_path, 'zero.pt')}")
+    args = ["--data", data, "--base", base, "--split", "valid", "--samples", "4"]
+    out = eval_generator.main(args + [a for g in gens for a in ("--generator", g)])
+    assert set(out["arms"]) == {"none", "generative", "stream", "zero"}
+    assert out["targets"] > 0 and out["units"] >= 1
+    assert out["arms"]["zero"]["loss_vs_none"] == [0.0, 0.0, 0.0]
+    assert all(np.isfinite(v) for arm in out["arms"].values() for v in arm["loss"])
