@@ -70,6 +70,7 @@ const MANIFEST = MODEL_INSTALLED && existsSync(join(repoRoot, "models", "manifes
   : undefined;
 const REFINE_DISABLED: string | undefined = MANIFEST?.tasks?.refine?.disabled;
 const skipWithoutNer = !MODEL_INSTALLED ? skipWithoutModel : MANIFEST && !MANIFEST.adapters?.ner ? "the installed model ships no NER adapter" : false;
+const skipWithoutGenerator = !MODEL_INSTALLED ? skipWithoutModel : MANIFEST && !MANIFEST.generator ? "the installed model ships no workspace generator" : false;
 
 /** 1-based number of the first line of `text` that contains `needle`. */
 const lineOf = (text: string, needle: string): number => text.split("\n").findIndex((line) => line.includes(needle)) + 1;
@@ -367,6 +368,33 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
       console.log(`# model hover in a syntax error: ${JSON.stringify(alone)}`);
       assert.doesNotMatch(alone, /disagrees/);
       await page.mouse.move(5, 5);
+    });
+  });
+
+  // Last: the adapter it builds applies to every later request.
+  it("Build Workspace Adapter: progress, Cancel keeps none, a full build shows the adapter in the status bar", { skip: skipWithoutGenerator }, async () => {
+    await step("workspace adapter", async () => {
+      // Enough code that the first build takes seconds (this repository's own sources), so that
+      // Cancel lands while it runs.
+      cpSync(join(repoRoot, "server", "src"), join(workspace, "vendor-free", "server-src"), { recursive: true });
+      cpSync(join(repoRoot, "training"), join(workspace, "vendor-free", "training"), { recursive: true, filter: (p) => !p.includes("runs") && !p.includes("__pycache__") });
+      const statusItem = page.locator(".statusbar-item", { hasText: /CodeAdapt/ }).first();
+      await clearNotifications(page);
+      await runCommand(page, "CodeAdapt: Build Workspace Adapter");
+      const progress = page.locator(".notifications-toasts .notification-toast", { hasText: /building the workspace adapter/i }).first();
+      await progress.waitFor({ state: "visible", timeout: 60_000 });
+      await statusItem.filter({ hasText: /building adapter/ }).waitFor({ state: "visible", timeout: 30_000 });
+      await progress.hover();
+      await progress.getByRole("button", { name: /Cancel/ }).click();
+      await statusItem.filter({ hasNotText: /building adapter/ }).waitFor({ state: "visible", timeout: 60_000 });
+      assert.doesNotMatch(await statusItem.innerText(), /workspace adapter/, "a cancelled first build left an adapter active");
+      assert.equal((await notificationTexts(page)).filter((t) => /built from/.test(t)).length, 0, "the cancelled build reported success");
+
+      await clearNotifications(page);
+      await runCommand(page, "CodeAdapt: Build Workspace Adapter");
+      const done = await waitForNotification(page, /workspace adapter \w+ built from \d+ files/, 600_000);
+      console.log(`# workspace adapter: ${JSON.stringify(done)}`);
+      await statusItem.filter({ hasText: /workspace adapter/ }).waitFor({ state: "visible", timeout: 30_000 });
     });
   });
 });

@@ -21,6 +21,8 @@ function corpus(): string {
     fn("pkg/a", "a/stock.py", "first_item", "return items[0]", "Return the first stocked item."),
     fn("pkg/a", "a/price.py", "total_price", "return sum(item.price for item in items)", "Sum the prices of the items."),
     fn("pkg/b", "b.py", "lonely", "return items", "Only one file: never picked."),
+    fn("pkg/d", "d/one.py", "drain", "return items.clear()", "Empty the queue."),
+    fn("pkg/d", "d/two.py", "peek", "return items[-1]", "Look at the last job."),
     { ...fn("pkg/c", "c.py", "trained", "return 1", "Train split: never read."), split: "train" },
   ];
   const raw = [
@@ -28,6 +30,8 @@ function corpus(): string {
     { unit: "pkg/a", split: "test", path: "a/stock.py", lang: "python", text: functions[1].code },
     { unit: "pkg/a", split: "test", path: "a/price.py", lang: "python", text: functions[2].code },
     { unit: "pkg/b", split: "test", path: "b.py", lang: "python", text: functions[3].code },
+    { unit: "pkg/d", split: "test", path: "d/one.py", lang: "python", text: functions[4].code },
+    { unit: "pkg/d", split: "test", path: "d/two.py", lang: "python", text: functions[5].code },
   ];
   writeFileSync(join(dir, "functions.jsonl"), functions.map((r) => JSON.stringify(r)).join("\n") + "\n");
   writeFileSync(join(dir, "raw.jsonl"), raw.map((r) => JSON.stringify(r)).join("\n") + "\n");
@@ -36,10 +40,10 @@ function corpus(): string {
 
 test("units come from the split's raw chunks; only units with context beside the targets are picked", async () => {
   const units = await loadUnits(corpus(), "test");
-  assert.deepEqual([...units.keys()].sort(), ["pkg/a", "pkg/b"]);
+  assert.deepEqual([...units.keys()].sort(), ["pkg/a", "pkg/b", "pkg/d"]);
   assert.equal(units.get("pkg/a")!.files.get("a/stock.py"), "def count_items(items):\n    return len(items)\n\ndef first_item(items):\n    return items[0]\n");
   const picked = pickUnits(units, 5, 2);
-  assert.deepEqual(picked.map((p) => p.unit.name), ["pkg/a"]);
+  assert.deepEqual(picked.map((p) => p.unit.name), ["pkg/a", "pkg/d"]);
   assert.equal(picked[0].targets.length, 2);
 });
 
@@ -59,12 +63,14 @@ test("the evaluation runs (a), (b) and (c) on the real runtime with the tiny gen
   const model = exportTinyGeneratorModel();
   temps.push(model);
   const result = await evaluateWorkspace({ model, corpus: corpus(), split: "test", units: 4, targets: 3, k: 1, threads: 1 });
-  assert.deepEqual(result.units.map((u) => [u.name, u.files, u.targets]), [["pkg/a", 2, 3]]);
+  assert.deepEqual(result.units.map((u) => [u.name, u.files, u.targets]), [["pkg/a", 2, 3], ["pkg/d", 2, 2]]);
   assert.ok(result.units[0].buildTokens > 0);
-  assert.equal(result.arms.length, 3);
+  assert.deepEqual(result.arms.map((a) => a.arm.split(" ")[0]), ["(a)", "(b)", "(c)", "control:"]);
   for (const arm of result.arms) {
-    assert.equal(arm.scores.length, 3);
+    assert.equal(arm.scores.length, 5);
+    assert.equal(arm.texts.length, 5);
     assert.ok(Number.isFinite(arm.latencyP50Ms));
   }
+  assert.equal(result.references.length, 5);
   assert.match(markdown(result), /\(b\) generated adapter/);
 });

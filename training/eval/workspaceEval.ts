@@ -5,7 +5,10 @@
 //       summary is never predicted from context holding its own docstring;
 //   (c) retrieval in the prompt: the k functions of other files of the unit most similar to the
 //       target (identifier overlap), each with its summary as a comment, prepended within the
-//       model's 510 source tokens (the target is never cut for them).
+//       model's 510 source tokens (the target is never cut for them);
+//   control: the adapter of another held-out unit (the next one picked), so that a gain of (b)
+//       that is not about this workspace's own code (a general shift of style or length) shows up
+//       here too. Only with two or more units.
 // Smoothed BLEU-4 per item with bootstrap CIs and paired differences against (a), per-request
 // latency, and the build cost. The StreamAdapter variant has no runtime graph (its recurrence runs
 // in torch only) and is not evaluated here.
@@ -44,12 +47,15 @@ export interface ArmResult {
   arm: string;
   bleu: Estimate;
   scores: number[];
+  /** The generated summaries, in item order (for reading, next to `references`). */
+  texts: string[];
   latencyP50Ms: number;
   vsNoAdapter?: Estimate;
 }
 
 export interface WorkspaceEvalResult {
   units: { name: string; files: number; targets: number; buildMs: number; buildTokens: number }[];
+  references: string[];
   arms: ArmResult[];
   k: number;
 }
@@ -133,20 +139,35 @@ export async function evaluateWorkspace(options: { model: string; corpus: string
   if (!generator) throw new Error(`${options.model} has no workspace generator (export one with training/export.py --generator)`);
   const picked = pickUnits(await loadUnits(options.corpus, options.split), options.units, options.targets);
   if (picked.length === 0) throw new Error(`no ${options.split} unit with two or more files and documented functions in ${options.corpus}`);
-  const arms = { none: { scores: [] as number[], ms: [] as number[] }, generated: { scores: [] as number[], ms: [] as number[] }, retrieval: { scores: [] as number[], ms: [] as number[] } };
+  const arm = () => ({ scores: [] as number[], ms: [] as number[], texts: [] as string[] });
+  const arms = { none: arm(), generated: arm(), retrieval: arm(), control: arm() };
+  const references: string[] = [];
   const units: WorkspaceEvalResult["units"] = [];
   const scratch = mkdtempSync(join(tmpdir(), "codeadapt-ws-eval-"));
+  const open = (root: string) => WorkspaceAdapter.open(root, model, generator, { cacheDir: join(scratch, "cache"), manifestSha256: manifestSha256(options.model) });
   try {
+    // Pass 1: every unit's whole adapter (timed: the build cost), kept for the control arm.
+    const whole: Deltas[] = [];
     for (const [i, { unit, targets }] of picked.entries()) {
       const root = join(scratch, `unit-${i}`);
       for (const [path, text] of unit.files) {
         mkdirSync(dirname(join(root, path)), { recursive: true });
         writeFileSync(join(root, path), text);
       }
-      const adapter = await WorkspaceAdapter.open(root, model, generator, { cacheDir: join(scratch, "cache"), manifestSha256: manifestSha256(options.model) });
+      const adapter = await open(root);
       const build = await timed(() => adapter.build());
       if (build.value.kind !== "built") throw new Error(`unit ${unit.name}: nothing to build from (${build.value.message})`);
       units.push({ name: unit.name, files: unit.files.size, targets: targets.length, buildMs: build.ms, buildTokens: build.value.tokens });
+      whole.push(adapter.deltas!);
+      await adapter.close();
+    }
+    const withControl = picked.length >= 2;
+    // Pass 2 (builds come from the cache): the arms, target by target.
+    for (const [i, { unit, targets }] of picked.entries()) {
+      const root = join(scratch, `unit-${i}`);
+      const adapter = await open(root);
+      await adapter.build();
+      const foreign = whole[(i + 1) % whole.length];
       const byFile = new Map<string, FunctionRow[]>();
       for (const target of targets) byFile.set(target.path, [...(byFile.get(target.path) ?? []), target]);
       for (const [path, group] of byFile) {
@@ -160,9 +181,13 @@ export async function evaluateWorkspace(options: { model: string; corpus: string
           const generated = await timed(() => model.summarize({ ...request, workspace: without }));
           const prompt = retrievalPrompt(model, target, unit.functions, options.k);
           const retrieved = await timed(() => model.summarize({ ...request, code: prompt }));
-          for (const [arm, run] of [["none", plain], ["generated", generated], ["retrieval", retrieved]] as const) {
-            arms[arm].scores.push(smoothedBleu4(target.summary, run.value.text));
-            arms[arm].ms.push(run.ms);
+          const control = withControl ? await timed(() => model.summarize({ ...request, workspace: foreign })) : undefined;
+          references.push(target.summary);
+          for (const [name, run] of [["none", plain], ["generated", generated], ["retrieval", retrieved], ["control", control]] as const) {
+            if (!run) continue;
+            arms[name].scores.push(smoothedBleu4(target.summary, run.value.text));
+            arms[name].ms.push(run.ms);
+            arms[name].texts.push(run.value.text);
           }
         }
         writeFileSync(join(root, path), unit.files.get(path)!);
@@ -179,22 +204,28 @@ export async function evaluateWorkspace(options: { model: string; corpus: string
     arm: name,
     bleu: bootstrapMean(arms[arm].scores),
     scores: arms[arm].scores,
+    texts: arms[arm].texts,
     latencyP50Ms: median(arms[arm].ms),
     vsNoAdapter: arm === "none" ? undefined : pairedDifference(arms.none.scores, arms[arm].scores),
   });
+  const control = arms.control.scores.length > 0 ? [result("control", "control: another held-out unit's adapter")] : [];
   return {
     units,
+    references,
     k: options.k,
-    arms: [result("none", "(a) no workspace adapter"), result("generated", "(b) generated adapter"), result("retrieval", `(c) retrieval in the prompt, k=${options.k}`)],
+    arms: [result("none", "(a) no workspace adapter"), result("generated", "(b) generated adapter"), result("retrieval", `(c) retrieval in the prompt, k=${options.k}`), ...control],
   };
 }
+
+const meanWords = (texts: string[]) => texts.reduce((sum, t) => sum + t.split(/\s+/).filter(Boolean).length, 0) / Math.max(1, texts.length);
 
 export function markdown(result: WorkspaceEvalResult): string {
   const n = result.arms[0].scores.length;
   const lines = [
-    `| arm | smoothed BLEU-4 (n=${n}) | − (a), paired | p50 latency / request |`,
-    "|---|---|---|---|",
-    ...result.arms.map((a) => `| ${a.arm} | ${formatEstimate(a.bleu)} | ${a.vsNoAdapter ? formatEstimate(a.vsNoAdapter) : ""} | ${a.latencyP50Ms.toFixed(1)} ms |`),
+    `| arm | smoothed BLEU-4 (n=${n}) | − (a), paired | p50 latency / request | words / summary |`,
+    "|---|---|---|---|---|",
+    ...result.arms.map((a) => `| ${a.arm} | ${formatEstimate(a.bleu)} | ${a.vsNoAdapter ? formatEstimate(a.vsNoAdapter) : ""} | ${a.latencyP50Ms.toFixed(1)} ms | ${meanWords(a.texts).toFixed(1)} |`),
+    `(references: ${meanWords(result.references).toFixed(1)} words)`,
     "",
     "| unit | files | targets | build | tokens/s |",
     "|---|---|---|---|---|",
