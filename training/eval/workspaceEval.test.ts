@@ -72,5 +72,6 @@ test("the evaluation runs (a), (b) and (c) on the real runtime with the tiny gen
     assert.ok(Number.isFinite(arm.latencyP50Ms));
   }
   assert.equal(result.references.length, 5);
+  assert.ok(result.generatedVsControl && Number.isFinite(result.generatedVsControl.value));
   assert.match(markdown(result), /\(b\) generated adapter/);
 });

@@ -56,6 +56,8 @@ export interface ArmResult {
 export interface WorkspaceEvalResult {
   units: { name: string; files: number; targets: number; buildMs: number; buildTokens: number }[];
   references: string[];
+  /** (b) minus the control arm, paired: the part of (b)'s gain that is about the workspace itself. */
+  generatedVsControl?: Estimate;
   arms: ArmResult[];
   k: number;
 }
@@ -212,6 +214,7 @@ export async function evaluateWorkspace(options: { model: string; corpus: string
   return {
     units,
     references,
+    generatedVsControl: control.length ? pairedDifference(arms.control.scores, arms.generated.scores) : undefined,
     k: options.k,
     arms: [result("none", "(a) no workspace adapter"), result("generated", "(b) generated adapter"), result("retrieval", `(c) retrieval in the prompt, k=${options.k}`), ...control],
   };
@@ -226,6 +229,7 @@ export function markdown(result: WorkspaceEvalResult): string {
     "|---|---|---|---|---|",
     ...result.arms.map((a) => `| ${a.arm} | ${formatEstimate(a.bleu)} | ${a.vsNoAdapter ? formatEstimate(a.vsNoAdapter) : ""} | ${a.latencyP50Ms.toFixed(1)} ms | ${meanWords(a.texts).toFixed(1)} |`),
     `(references: ${meanWords(result.references).toFixed(1)} words)`,
+    ...(result.generatedVsControl ? [`(b) − control, paired: ${formatEstimate(result.generatedVsControl)}`] : []),
     "",
     "| unit | files | targets | build | tokens/s |",
     "|---|---|---|---|---|",
