@@ -24,8 +24,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import EOS, DataConfig, Seq2SeqData, Shard, _strip  # noqa: E402
 from export import greedy  # noqa: E402
-from model import load_adapter_state_dict  # noqa: E402
-from train import load_base, load_checked  # noqa: E402
+from train import apply_task_lora, load_base  # noqa: E402
 
 
 @torch.no_grad()
@@ -63,10 +62,7 @@ def main(argv=None) -> dict:
 
     model, _ = load_base(args.base)
     if args.lora:
-        obj = load_checked(args.lora, ("adapter_config", "state_dict"), "adapter file")
-        cfg = obj["adapter_config"]["lora"]
-        model.enable_lora(cfg["rank"], cfg["alpha"], tuple(cfg["targets"]))
-        load_adapter_state_dict(model, obj["state_dict"])
+        apply_task_lora(model, args.lora)
     model.eval()
     dc = DataConfig(max_src=model.cfg.max_src, max_tgt=model.cfg.max_tgt)
     p = lambda n: os.path.join(args.data, n)

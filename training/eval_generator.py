@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from generator import as_delta_dict  # noqa: E402
-from train import load_base, load_checked  # noqa: E402
+from train import apply_task_lora, load_base, load_checked  # noqa: E402
 from train_generator import DEFAULTS, UnitData, make_generator  # noqa: E402
 
 
@@ -70,11 +70,7 @@ def main(argv=None) -> dict:
 
     model, _ = load_base(args.base)
     if args.task:
-        task = load_checked(args.task, ("adapter_config", "state_dict"), "task adapter file")
-        lc = task["adapter_config"]["lora"]
-        model.enable_lora(lc["rank"], lc["alpha"], tuple(lc["targets"]))
-        from model import load_adapter_state_dict
-        load_adapter_state_dict(model, task["state_dict"])
+        apply_task_lora(model, args.task)
     model.eval()
     gens = {}
     for spec in args.generator:

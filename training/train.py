@@ -140,6 +140,15 @@ def load_base(path: str) -> tuple:
     return model, obj
 
 
+def apply_task_lora(model: Seq2Seq, path: str) -> dict:
+    """Enable and load the task LoRA of a `--mode task` run (lora.pt) on a loaded base."""
+    obj = load_checked(path, ("adapter_config", "state_dict"), "task adapter file")
+    lc = obj["adapter_config"]["lora"]
+    model.enable_lora(lc["rank"], lc["alpha"], tuple(lc["targets"]))
+    load_adapter_state_dict(model, obj["state_dict"])
+    return obj
+
+
 def add_adapters(model: Seq2Seq, mode: str, cfg: dict, ner_path: Optional[str]) -> Optional[dict]:
     """Enable the hooks the mode trains (and the frozen NER adapters for task --ner)."""
     ner_obj = None

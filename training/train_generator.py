@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import BOS, EOS, PAD, SUMMARIZE, Shard, _pad  # noqa: E402
 from export import delta_slots  # noqa: E402
 from generator import GenerativeAdapter, StreamAdapter, as_delta_dict  # noqa: E402
-from train import CheckpointError, atomic_save, load_base, load_checked  # noqa: E402
+from train import CheckpointError, apply_task_lora, atomic_save, load_base, load_checked  # noqa: E402
 
 DEFAULTS = {"lr": 2e-3, "max_steps": 3000, "targets": 4, "context_chunks": 12, "context_len": 256,
             "r1": 16, "r2": 8, "queries": 8, "ckpt_minutes": 10.0, "seed": 1234, "log_every": 20}
@@ -119,11 +119,7 @@ def main(argv=None) -> dict:
     torch.set_num_threads(int(os.environ.get("CODEADAPT_THREADS", "2")))
     model, _ = load_base(args.base)
     if args.task:
-        from model import load_adapter_state_dict
-        task = load_checked(args.task, ("adapter_config", "state_dict"), "task adapter file")
-        lc = task["adapter_config"]["lora"]
-        model.enable_lora(lc["rank"], lc["alpha"], tuple(lc["targets"]))
-        load_adapter_state_dict(model, task["state_dict"])
+        apply_task_lora(model, args.task)
     for p in model.parameters():
         p.requires_grad = False
     model.eval()

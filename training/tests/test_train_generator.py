@@ -35,16 +35,24 @@ def unit_corpus(out: str) -> str:
     return out
 
 
-def test_meta_training_runs_resumes_and_keeps_targets_out_of_their_context(tmp_path):
+TINY_MODEL = {"vocab_size": 1500, "d_model": 32, "n_heads": 4, "d_ff": 64, "n_enc_layers": 2,
+              "n_dec_layers": 2, "max_src": 64, "max_tgt": 16}
+
+
+def tiny_setup(tmp_path, generator: dict) -> tuple:
+    """The unit corpus, a random tiny base (seeded) and a config with these generator settings."""
     data = unit_corpus(str(tmp_path))
-    cfg_model = {"vocab_size": 1500, "d_model": 32, "n_heads": 4, "d_ff": 64, "n_enc_layers": 2,
-                 "n_dec_layers": 2, "max_src": 64, "max_tgt": 16}
     torch.manual_seed(0)
     base = os.path.join(tmp_path, "base.pt")
-    torch.save({"config": {"model": cfg_model}, "model": base_state_dict(Seq2Seq(ModelConfig(**cfg_model)))}, base)
+    torch.save({"config": {"model": TINY_MODEL}, "model": base_state_dict(Seq2Seq(ModelConfig(**TINY_MODEL)))}, base)
     config = os.path.join(tmp_path, "cfg.json")
-    json.dump({"model": cfg_model, "generator": {"max_steps": 6, "targets": 2, "context_chunks": 3,
-                                                  "context_len": 32, "r1": 4, "r2": 2, "log_every": 2}}, open(config, "w"))
+    json.dump({"model": TINY_MODEL, "generator": generator}, open(config, "w"))
+    return data, base, config
+
+
+def test_meta_training_runs_resumes_and_keeps_targets_out_of_their_context(tmp_path):
+    data, base, config = tiny_setup(tmp_path, {"max_steps": 6, "targets": 2, "context_chunks": 3,
+                                               "context_len": 32, "r1": 4, "r2": 2, "log_every": 2})
     run = os.path.join(tmp_path, "run")
     args = ["--config", config, "--data", data, "--base", base, "--run", run]
     result = train_generator.main(args)
@@ -63,14 +71,8 @@ def test_meta_training_runs_resumes_and_keeps_targets_out_of_their_context(tmp_p
 
 
 def test_stream_generator_trains_too(tmp_path):
-    data = unit_corpus(str(tmp_path))
-    cfg_model = {"vocab_size": 1500, "d_model": 32, "n_heads": 4, "d_ff": 64, "n_enc_layers": 2,
-                 "n_dec_layers": 2, "max_src": 64, "max_tgt": 16}
-    base = os.path.join(tmp_path, "base.pt")
-    torch.save({"config": {"model": cfg_model}, "model": base_state_dict(Seq2Seq(ModelConfig(**cfg_model)))}, base)
-    config = os.path.join(tmp_path, "cfg.json")
-    json.dump({"model": cfg_model, "generator": {"max_steps": 3, "targets": 2, "context_chunks": 2,
-                                                  "context_len": 16, "queries": 2}}, open(config, "w"))
+    data, base, config = tiny_setup(tmp_path, {"max_steps": 3, "targets": 2, "context_chunks": 2,
+                                               "context_len": 16, "queries": 2})
     result = train_generator.main(["--config", config, "--data", data, "--base", base,
                                    "--run", os.path.join(tmp_path, "run"), "--kind", "stream"])
     assert np.isfinite(result["valid_loss"])
@@ -78,15 +80,8 @@ def test_stream_generator_trains_too(tmp_path):
 
 def test_eval_generator_pairs_arms_on_identical_samples(tmp_path):
     import eval_generator
-    data = unit_corpus(str(tmp_path))
-    cfg_model = {"vocab_size": 1500, "d_model": 32, "n_heads": 4, "d_ff": 64, "n_enc_layers": 2,
-                 "n_dec_layers": 2, "max_src": 64, "max_tgt": 16}
-    torch.manual_seed(0)
-    base = os.path.join(tmp_path, "base.pt")
-    torch.save({"config": {"model": cfg_model}, "model": base_state_dict(Seq2Seq(ModelConfig(**cfg_model)))}, base)
-    config = os.path.join(tmp_path, "cfg.json")
-    json.dump({"model": cfg_model, "generator": {"max_steps": 4, "targets": 2, "context_chunks": 3,
-                                                  "context_len": 32, "r1": 4, "r2": 2, "queries": 2}}, open(config, "w"))
+    data, base, config = tiny_setup(tmp_path, {"max_steps": 4, "targets": 2, "context_chunks": 3,
+                                               "context_len": 32, "r1": 4, "r2": 2, "queries": 2})
     gens = []
     for kind in ("generative", "stream"):
         run = os.path.join(tmp_path, kind)
