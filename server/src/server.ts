@@ -25,7 +25,7 @@ import { ModelTokenTypes } from "./hover/modelTokenTypes";
 import { codeLensesFor } from "./codeLens/codeLens";
 import { codeActionsFor } from "./codeActions/codeActions";
 import { CodeActionKind, CodeLensRefreshRequest, FileChangeType } from "vscode-languageserver";
-import { checkModel, findExtensionRoot, resolveModelDir } from "./model/modelManifest";
+import { checkModel, disabledTasksIn, findExtensionRoot, resolveModelDir } from "./model/modelManifest";
 import { ModelHost, type HostOptions } from "./engine/modelHost";
 import { registerCustomMethods } from "./requests/customMethods";
 import { buildForRequest, toPath, WorkspaceAdapters } from "./workspace/workspaceService";
@@ -93,9 +93,8 @@ export function startServer(connection: Connection): ServerHandle {
     return { ...checked, loaded: (await engine.loaded) !== undefined };
   };
   // A model whose manifest disables refine gets no Refine lens or action (a missing model still
-  // does: choosing it says what to install). checkModel's file hashes are cached by size and mtime.
-  const refineOffered = async (current: CodeAdaptSettings) =>
-    !(await checkModel(resolveModelDir(current.modelPath, extensionRoot))).disabledTasks?.refine;
+  // does: choosing it says what to install).
+  const refineOffered = (current: CodeAdaptSettings) => !disabledTasksIn(resolveModelDir(current.modelPath, extensionRoot)).refine;
   const engine = new ModelHost((message) => connection.console.info(`CodeAdapt: ${message}`));
   const hostOptions = (current: CodeAdaptSettings): HostOptions => ({
     dir: resolveModelDir(current.modelPath, extensionRoot),
@@ -258,12 +257,12 @@ export function startServer(connection: Connection): ServerHandle {
   connection.onCodeLens(async (params, token) => {
     const found = await treeFor(params.textDocument.uri);
     if (!found || token.isCancellationRequested || !found.settings.codeLens.enabled) return [];
-    return codeLensesFor(found.tree, found.document, { refine: await refineOffered(found.settings) });
+    return codeLensesFor(found.tree, found.document, { refine: refineOffered(found.settings) });
   });
 
   connection.onCodeAction(async (params, token) => {
     const found = await treeFor(params.textDocument.uri);
-    if (!found || token.isCancellationRequested || !(await refineOffered(found.settings))) return [];
+    if (!found || token.isCancellationRequested || !refineOffered(found.settings)) return [];
     return codeActionsFor(found.tree, found.document, params);
   });
 

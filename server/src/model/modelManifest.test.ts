@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkModel, parseManifestFiles, resolveModelDir } from "./modelManifest";
+import { checkModel, disabledTasksIn, parseManifestFiles, resolveModelDir } from "./modelManifest";
 import { LABEL_SET_ID } from "../labeler/labels";
 
 const sha = (data: string) => createHash("sha256").update(data).digest("hex");
@@ -63,4 +63,18 @@ test("modelPath resolves against the extension root", () => {
   assert.equal(resolveModelDir("", "/ext"), "/ext/models");
   assert.equal(resolveModelDir("custom", "/ext"), "/ext/custom");
   assert.equal(resolveModelDir("/abs/models", "/ext"), "/abs/models");
+});
+
+test("disabledTasksIn reads the manifest's disabled tasks, follows a rewrite, and is empty when there is no manifest", () => {
+  const dir = modelDir({}, { files: [], tasks: { refine: { disabled: "below the copy baseline" } } });
+  try {
+    assert.deepEqual(disabledTasksIn(dir), { refine: "below the copy baseline" });
+    writeFileSync(join(dir, "manifest.json"), JSON.stringify({ files: [], tasks: { summarize: { disabled: "too short" }, refine: {} } }) + " ".repeat(8));
+    assert.deepEqual(disabledTasksIn(dir), { summarize: "too short" });
+    writeFileSync(join(dir, "manifest.json"), "{ not json");
+    assert.deepEqual(disabledTasksIn(dir), {});
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(disabledTasksIn(join(tmpdir(), "codeadapt-no-such-model")), {});
 });

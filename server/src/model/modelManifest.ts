@@ -97,6 +97,28 @@ export function disabledTasksOf(manifest: unknown): NonNullable<ModelStatus["dis
   return out;
 }
 
+const disabledCache = new Map<string, { key: string; tasks: NonNullable<ModelStatus["disabledTasks"]> }>();
+
+/**
+ * The tasks `<modelDir>/manifest.json` disables, from the manifest alone (cached by its size and
+ * mtime): cheap enough for every code lens and code action request. Nothing when the manifest is
+ * missing or unreadable (checkModel reports that). Never throws.
+ */
+export function disabledTasksIn(modelDir: string): NonNullable<ModelStatus["disabledTasks"]> {
+  const manifestPath = join(modelDir, "manifest.json");
+  try {
+    const stat = statSync(manifestPath);
+    const key = `${stat.size}:${stat.mtimeMs}`;
+    const cached = disabledCache.get(manifestPath);
+    if (cached?.key === key) return cached.tasks;
+    const tasks = disabledTasksOf(JSON.parse(readFileSync(manifestPath, "utf8")));
+    disabledCache.set(manifestPath, { key, tasks });
+    return tasks;
+  } catch {
+    return {};
+  }
+}
+
 /** Checks `<modelDir>/manifest.json` and every file it lists. Never throws. */
 export async function checkModel(modelDir: string): Promise<ModelStatus> {
   const manifestPath = join(modelDir, "manifest.json");
