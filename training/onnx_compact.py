@@ -102,11 +102,10 @@ def int8_matmuls(model: onnx.ModelProto, min_elements: int = MIN_ELEMENTS) -> on
 
 def _drop_unused(graph) -> None:
     """Remove initializers and Cast nodes nothing reads any more (the float weights replaced)."""
-    for _ in range(2):
-        used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
-        keep = [n for n in graph.node if not (n.op_type == "Cast" and n.output[0] not in used)]
-        del graph.node[:]
-        graph.node.extend(keep)
+    used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
+    keep = [n for n in graph.node if not (n.op_type == "Cast" and n.output[0] not in used)]
+    del graph.node[:]
+    graph.node.extend(keep)
     used = {i for n in graph.node for i in n.input}
     keep = [i for i in graph.initializer if i.name in used]
     del graph.initializer[:]
