@@ -2,8 +2,12 @@
 
 Shape of the network
   - shared token embedding for encoder input, decoder input and the output layer (tied);
-  - learned absolute positions (encoder: max_src, decoder: max_tgt), so the decoder step
-    with a key/value cache exports to ONNX as plain Gather/MatMul/Softmax;
+  - positions, by config: learned absolute tables (encoder: max_src, decoder: max_tgt), or
+    rotary positions (RoPE) on the queries and keys of self-attention (cross-attention has
+    none). Rotary cosines and sines are fixed tables indexed by position, so the decoder step
+    with a key/value cache (rotated keys are cached) still exports to ONNX as plain
+    Gather/MatMul/Softmax. Rotary makes "attend to the token after the one I just wrote"
+    position-independent, which is what copying from the source needs (docs/training.md);
   - pre-norm blocks with RMSNorm, bias-free linear layers, gated-GELU feed-forward;
   - dropout configurable, 0 by default (mask generation is expensive on this CPU).
 
@@ -53,6 +57,8 @@ class ModelConfig:
     dropout: float = 0.0
     norm_eps: float = 1e-6
     num_labels: int = 20  # TTC label set (server/src/labeler/labels.ts, "ttc-v1")
+    positions: str = "learned"  # "learned" (absolute tables) or "rotary" (RoPE in self-attention)
+    rope_base: float = 10000.0
 
     @staticmethod
     def from_dict(d: dict) -> "ModelConfig":
@@ -60,7 +66,12 @@ class ModelConfig:
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown model config keys: {sorted(unknown)}")
-        return ModelConfig(**d)
+        cfg = ModelConfig(**d)
+        if cfg.positions not in ("learned", "rotary"):
+            raise ValueError(f"positions must be learned or rotary, not {cfg.positions!r}")
+        if cfg.positions == "rotary" and (cfg.d_model // cfg.n_heads) % 2:
+            raise ValueError("rotary positions need an even head dimension")
+        return cfg
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -127,6 +138,24 @@ class BottleneckAdapter(nn.Module):
         return y + self.up(F.gelu(self.down(y)))
 
 
+Rope = Optional[Tuple[torch.Tensor, torch.Tensor]]  # (cos, sin) for the rows' positions, (T, D/2)
+
+
+def rotary_tables(n_pos: int, head_dim: int, base: float) -> Tuple[torch.Tensor, torch.Tensor]:
+    """cos and sin of position * frequency, (n_pos, head_dim/2); frequencies base^(-2i/D)."""
+    inv_freq = base ** (-torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
+    angles = torch.arange(n_pos, dtype=torch.float64)[:, None] * inv_freq[None]
+    return torch.cos(angles).float(), torch.sin(angles).float()
+
+
+def rotate(x: torch.Tensor, rope: Tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """Rotate each (x_i, x_{i+D/2}) pair of x (B,H,T,D) by its position's angle."""
+    cos, sin = (t.to(x.dtype) for t in rope)
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
 def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
     """q: (B,H,Tq,D) k,v: (B,H,Tk,D) allowed: bool broadcastable to (B,H,Tq,Tk)."""
     sdpa = getattr(F, "scaled_dot_product_attention", None)  # PyTorch >= 2.0 only
@@ -154,12 +183,16 @@ class Attention(nn.Module):
         return self._split(self.k(mem, deltas)), self._split(self.v(mem, deltas))
 
     def forward(self, x: torch.Tensor, allowed: torch.Tensor, kv: Optional[KV] = None,
-                past: Optional[KV] = None, deltas: Deltas = None) -> Tuple[torch.Tensor, KV]:
+                past: Optional[KV] = None, deltas: Deltas = None, rope: Rope = None) -> Tuple[torch.Tensor, KV]:
         """Self-attention when kv is None (past is prepended to the new keys/values);
-        cross-attention over precomputed kv otherwise. Returns output and the (k, v) used."""
+        cross-attention over precomputed kv otherwise. With rope, the new queries and keys
+        are rotated to their positions (the cache holds rotated keys). Returns output and
+        the (k, v) used."""
         q = self._split(self.q(x, deltas))
         if kv is None:
             k, v = self.project_kv(x, deltas)
+            if rope is not None:
+                q, k = rotate(q, rope), rotate(k, rope)
             if past is not None:
                 k = torch.cat([past[0].to(k.dtype), k], dim=2)
                 v = torch.cat([past[1].to(v.dtype), v], dim=2)
@@ -195,8 +228,9 @@ class EncoderBlock(nn.Module):
         self.ner_attn: Optional[BottleneckAdapter] = None  # Houlsby placement only
         self.ner_ffn: Optional[BottleneckAdapter] = None
 
-    def forward(self, h: torch.Tensor, allowed: torch.Tensor, deltas: Deltas = None) -> torch.Tensor:
-        a, _ = self.attn(self.norm1(h), allowed, deltas=deltas)
+    def forward(self, h: torch.Tensor, allowed: torch.Tensor, deltas: Deltas = None,
+                rope: Rope = None) -> torch.Tensor:
+        a, _ = self.attn(self.norm1(h), allowed, deltas=deltas, rope=rope)
         if self.ner_attn is not None:
             a = self.ner_attn(a)
         h = h + self.drop(a)
@@ -219,8 +253,8 @@ class DecoderBlock(nn.Module):
 
     def forward(self, h: torch.Tensor, self_allowed: torch.Tensor, cross_kv: KV,
                 cross_allowed: torch.Tensor, past: Optional[KV] = None,
-                deltas: Deltas = None) -> Tuple[torch.Tensor, KV]:
-        a, new_kv = self.self_attn(self.norm1(h), self_allowed, past=past, deltas=deltas)
+                deltas: Deltas = None, rope: Rope = None) -> Tuple[torch.Tensor, KV]:
+        a, new_kv = self.self_attn(self.norm1(h), self_allowed, past=past, deltas=deltas, rope=rope)
         h = h + self.drop(a)
         c, _ = self.cross_attn(self.norm2(h), cross_allowed, kv=cross_kv, deltas=deltas)
         h = h + self.drop(c)
@@ -238,10 +272,18 @@ class Seq2Seq(nn.Module):
         if d % cfg.n_heads:
             raise ValueError("d_model must be divisible by n_heads")
         self.embed = nn.Embedding(cfg.vocab_size, d)
-        self.enc_pos = nn.Embedding(cfg.max_src, d)
-        self.dec_pos = nn.Embedding(cfg.max_tgt, d)
-        for e in (self.embed, self.enc_pos, self.dec_pos):
-            nn.init.normal_(e.weight, std=0.02)
+        nn.init.normal_(self.embed.weight, std=0.02)
+        self.enc_pos: Optional[nn.Embedding] = None
+        self.dec_pos: Optional[nn.Embedding] = None
+        if cfg.positions == "learned":
+            self.enc_pos = nn.Embedding(cfg.max_src, d)
+            self.dec_pos = nn.Embedding(cfg.max_tgt, d)
+            for e in (self.enc_pos, self.dec_pos):
+                nn.init.normal_(e.weight, std=0.02)
+        else:  # fixed tables, not parameters: kept out of state dicts
+            cos, sin = rotary_tables(max(cfg.max_src, cfg.max_tgt), d // cfg.n_heads, cfg.rope_base)
+            self.register_buffer("rope_cos", cos, persistent=False)
+            self.register_buffer("rope_sin", sin, persistent=False)
         self.enc_blocks = nn.ModuleList([EncoderBlock(cfg) for _ in range(cfg.n_enc_layers)])
         self.enc_norm = RMSNorm(d, cfg.norm_eps)
         self.dec_blocks = nn.ModuleList([DecoderBlock(cfg) for _ in range(cfg.n_dec_layers)])
@@ -304,6 +346,12 @@ class Seq2Seq(nn.Module):
             p.requires_grad = is_adapter_param(name)
 
     # -- forward pieces ----------------------------------------------------------------
+    def _positions(self, table: Optional[nn.Embedding], pos: torch.Tensor) -> Tuple[Optional[torch.Tensor], Rope]:
+        """Learned: the position vectors to add to the embeddings. Rotary: the (cos, sin) rows."""
+        if table is not None:
+            return table(pos)[None], None
+        return None, (self.rope_cos[pos], self.rope_sin[pos])
+
     def encode(self, src: torch.Tensor, src_mask: Optional[torch.Tensor] = None,
                deltas: Deltas = None, return_hidden: bool = False):
         """src: (B,S) int64; src_mask: (B,S) bool, True for real tokens (default src != pad).
@@ -314,13 +362,14 @@ class Seq2Seq(nn.Module):
             raise ValueError(f"source length {S} exceeds the model's limit max_src={self.cfg.max_src}")
         if src_mask is None:
             src_mask = src != PAD_ID
-        pos = torch.arange(S, device=src.device)
-        h = self.drop(self.embed(src) + self.enc_pos(pos)[None])
+        added, rope = self._positions(self.enc_pos, torch.arange(S, device=src.device))
+        h = self.embed(src)
+        h = self.drop(h if added is None else h + added)
         allowed = src_mask[:, None, None, :]  # (B,1,1,S)
         hidden = []
         for blk in self.enc_blocks:
             hidden.append(h)
-            h = blk(h, allowed, deltas)
+            h = blk(h, allowed, deltas, rope)
         out = self.enc_norm(h)
         return (out, hidden) if return_hidden else out
 
@@ -348,11 +397,13 @@ class Seq2Seq(nn.Module):
         k_pos = torch.arange(P + T, device=tgt.device)
         self_allowed = (k_pos[None, :] <= q_pos[:, None])[None, None]  # (1,1,T,P+T)
         cross_allowed = src_mask[:, None, None, :]
-        h = self.drop(self.embed(tgt) + self.dec_pos(q_pos)[None])
+        added, rope = self._positions(self.dec_pos, q_pos)
+        h = self.embed(tgt)
+        h = self.drop(h if added is None else h + added)
         new_past = []
         for i, blk in enumerate(self.dec_blocks):
             h, kv = blk(h, self_allowed, cross_kv[i], cross_allowed,
-                        None if past is None else past[i], deltas)
+                        None if past is None else past[i], deltas, rope)
             new_past.append(kv)
         h = self.dec_norm(h)
         return (h if return_hidden else self.lm_head(h)), new_past

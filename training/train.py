@@ -140,6 +140,18 @@ def load_base(path: str) -> tuple:
     return model, obj
 
 
+def warm_start(model: Seq2Seq, path: str) -> dict:
+    """Copy a base file's tensors into `model` where name and shape match; report the rest."""
+    obj = load_checked(path, ("config", "model"), "base model file")
+    own = model.state_dict()
+    fits = {k: v for k, v in obj["model"].items() if k in own and own[k].shape == v.shape}
+    if not fits:
+        raise CheckpointError(f"{path} shares no tensor with this model config")
+    model.load_state_dict(fits, strict=False)
+    return {"copied": len(fits), "dropped": ",".join(sorted(set(obj["model"]) - set(fits))) or "-",
+            "fresh": ",".join(sorted(set(own) - set(fits))) or "-"}
+
+
 def apply_task_lora(model: Seq2Seq, path: str) -> dict:
     """Enable and load the task LoRA of a `--mode task` run (lora.pt) on a loaded base."""
     obj = load_checked(path, ("adapter_config", "state_dict"), "task adapter file")
@@ -218,6 +230,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--run", required=True, help="run directory (training/runs/NAME)")
     ap.add_argument("--base", help="base.pt of a pretrain run (task, ttc)")
     ap.add_argument("--ner", help="ner.pt of a ttc run: frozen NER adapters under task training")
+    ap.add_argument("--init-from", help="pretrain: start from another base.pt's weights wherever names and "
+                    "shapes match (e.g. a learned-position base into a rotary config); the rest is fresh")
     ap.add_argument("--resume", action="store_true", help="continue from RUN/ckpt.pt if it exists")
     ap.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget; stop cleanly after it")
     ap.add_argument("--max-steps", type=int, default=None, help="override train.max_steps (the LR schedule's length)")
@@ -252,6 +266,8 @@ def main(argv=None) -> dict:
         ap.error(f"--mode {args.mode} needs --base (the base.pt of a pretrain run)")
     if args.ner and args.mode != "task":
         ap.error("--ner only applies to --mode task")
+    if args.init_from and args.mode != "pretrain":
+        ap.error("--init-from only applies to --mode pretrain")
 
     # ---- distributed / device
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -286,6 +302,8 @@ def main(argv=None) -> dict:
     base_sha = None
     if args.mode == "pretrain":
         model = Seq2Seq(ModelConfig.from_dict(cfg["model"]))
+        if args.init_from and not (args.resume and os.path.exists(ckpt_path)):
+            log({"event": "init_from", "path": args.init_from, **warm_start(model, args.init_from)})
     else:
         model, base_obj = load_base(args.base)
         base_sha = sha256_file(args.base)

@@ -7,9 +7,9 @@ CFG = ModelConfig(vocab_size=512, d_model=32, n_heads=4, d_ff=64, n_enc_layers=2
                   max_src=64, max_tgt=16)
 
 
-def make(seed=0):
+def make(seed=0, positions="learned"):
     torch.manual_seed(seed)
-    return Seq2Seq(CFG).eval()
+    return Seq2Seq(ModelConfig.from_dict({**CFG.to_dict(), "positions": positions})).eval()
 
 
 def batch():
@@ -20,8 +20,9 @@ def batch():
     return src, tgt
 
 
-def test_kv_cache_step_matches_full_decoder():
-    m = make()
+@pytest.mark.parametrize("positions", ["learned", "rotary"])
+def test_kv_cache_step_matches_full_decoder(positions):
+    m = make(positions=positions)
     src, tgt = batch()
     full = m(src, tgt)
     mask = src != 0
@@ -37,8 +38,9 @@ def test_kv_cache_step_matches_full_decoder():
     assert torch.allclose(logits, full[:, 3:5], atol=1e-5)
 
 
-def test_padding_does_not_change_real_rows():
-    m = make()
+@pytest.mark.parametrize("positions", ["learned", "rotary"])
+def test_padding_does_not_change_real_rows(positions):
+    m = make(positions=positions)
     src, tgt = batch()
     alone = m(src[1:2, :8], tgt[1:2])
     padded = m(src, tgt)[1:2]
@@ -131,3 +133,20 @@ def test_logits_at_selects_rows_of_full_logits():
     src, tgt = batch()
     keep = torch.rand(tgt.shape, generator=torch.Generator().manual_seed(3)) > 0.4
     assert torch.allclose(m(src, tgt, logits_at=keep), m(src, tgt)[keep], atol=1e-6)
+
+
+def test_rotary_scores_depend_only_on_relative_position():
+    from model import rotary_tables, rotate
+    cos, sin = rotary_tables(40, 8, 10000.0)
+    q, k = torch.randn(1, 1, 1, 8), torch.randn(1, 1, 1, 8)
+    score = lambda a, b: float((rotate(q, (cos[a:a + 1], sin[a:a + 1])) * rotate(k, (cos[b:b + 1], sin[b:b + 1]))).sum())
+    assert score(5, 2) == pytest.approx(score(33, 30), abs=1e-4)
+    assert score(5, 2) != pytest.approx(score(5, 4), abs=1e-3)
+
+
+def test_rotary_model_has_no_position_tables_and_a_clean_state_dict():
+    m = make(positions="rotary")
+    assert m.enc_pos is None and m.dec_pos is None
+    assert not any("pos" in k or "rope" in k for k in base_state_dict(m))
+    with pytest.raises(ValueError, match="positions"):
+        ModelConfig.from_dict({**CFG.to_dict(), "positions": "alibi"})

@@ -110,3 +110,22 @@ def test_wall_clock_budget_stops_cleanly_and_resumes(corpus, test_config, tmp_pa
         assert any(e.get("event") == "stop" and "max-minutes" in e["reason"] for e in map(json.loads, f))
     res = run(test_config, corpus, tmp_path / "b", "pretrain", "--resume")
     assert res["step"] == 16 and torch.load(tmp_path / "b" / "base.pt")["meta"]["final"] is True
+
+
+def test_init_from_warm_starts_a_rotary_config_from_a_learned_base(corpus, test_config, base_run, tmp_path):
+    with open(test_config) as f:
+        cfg = json.load(f)
+    cfg["model"]["positions"] = "rotary"
+    rotary_config = tmp_path / "rotary.json"
+    rotary_config.write_text(json.dumps(cfg))
+    base = os.path.join(base_run, "base.pt")
+    run(str(rotary_config), corpus, tmp_path / "r", "pretrain", "--init-from", base, "--stop-at-step", "1")
+    with open(tmp_path / "r" / "log.jsonl") as f:
+        init = next(e for e in map(json.loads, f) if e.get("event") == "init_from")
+    assert init["dropped"] == "dec_pos.weight,enc_pos.weight" and init["fresh"] == "-"
+    learned = torch.load(base)["model"]
+    # one step at the warmup's small learning rate leaves the copied weights close to the base's
+    warm = torch.load(tmp_path / "r" / "ckpt.pt")["trainable"]
+    assert (warm["embed.weight"] - learned["embed.weight"]).abs().max() < 0.05
+    with pytest.raises(SystemExit):
+        run(test_config, corpus, tmp_path / "t", "task", "--base", base, "--init-from", base)

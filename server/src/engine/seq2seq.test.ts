@@ -91,3 +91,25 @@ test("inputs longer than the model's limit are refused with a clear error", asyn
   await assert.rejects(model.encode(new Array(model.contract.max_src + 1).fill(400)), /encoder input of 513 tokens/);
   await assert.rejects(model.encode([]), /encoder input of 0 tokens/);
 });
+
+test("a model with rotary positions exports and decodes like torch, KV cache included", async () => {
+  const rotaryDir = mkdtempSync(join(tmpdir(), "codeadapt-onnx-rotary-"));
+  try {
+    execFileSync("/usr/bin/python3", [join(ROOT, "training/export.py"), "--random-config", join(ROOT, "training/configs/tiny-rotary.json"), "--out", rotaryDir], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const rotaryReference = JSON.parse(readFileSync(join(rotaryDir, "parity.json"), "utf8")) as typeof reference;
+    const rotary = await Seq2SeqModel.load(rotaryDir, ["cpu"], 1);
+    try {
+      for (const c of rotaryReference.cases) {
+        const { logits } = await rotary.stepper(await rotary.encode(c.ids))([BOS], undefined);
+        c.first_logits.forEach((expected, i) => assert.ok(Math.abs(logits[i] - expected) < 2e-3, `logit ${i}: ${logits[i]} vs ${expected}`));
+        assert.deepEqual(await rotary.generate(c.ids, { maxTokens: rotaryReference.max_len, banned: rotaryReference.banned }), c.greedy);
+      }
+    } finally {
+      await rotary.release();
+    }
+  } finally {
+    rmSync(rotaryDir, { recursive: true, force: true });
+  }
+});

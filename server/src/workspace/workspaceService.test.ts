@@ -71,6 +71,11 @@ test("build, status, save and a second folder: one adapter over the workspace", 
   assert.notEqual(service.status().id, aloneId);
   await service.foldersRemoved([b]);
   assert.equal(service.status().id, aloneId);
+  // A build names the whole set of folders: one left out stops contributing.
+  await service.build([a, b]);
+  assert.notEqual(service.status().id, aloneId);
+  await service.build([a]);
+  assert.equal(service.status().id, aloneId);
   await service.foldersRemoved([a]);
   assert.deepEqual(service.status(), { state: "none" });
   assert.equal(service.deltas(), undefined);

@@ -107,8 +107,10 @@ export class WorkspaceAdapters {
   }
 
   /**
-   * Builds (or refreshes from the cache) the adapter of each folder. Throws CancelledBuildError
-   * when cancelled: the adapter in use before stays in use. Model load failures propagate.
+   * Builds (or refreshes from the cache) the adapter of each folder; `folders` is the whole set, so
+   * an adapter opened for a folder not listed closes and stops contributing. Throws
+   * CancelledBuildError when cancelled: the adapter of the listed folders in use before stays in
+   * use. Model load failures propagate.
    */
   async build(
     folders: string[],
@@ -121,6 +123,7 @@ export class WorkspaceAdapters {
       if (!generator) {
         return { kind: "no-generator", message: `The installed model (${host.dir}) has no workspace generator: workspace adapters need a model exported with one.` };
       }
+      await this.foldersRemoved([...this.adapters.keys()].filter((root) => !folders.includes(root)));
       const started = performance.now();
       let files = 0;
       let tokens = 0;
