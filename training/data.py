@@ -176,6 +176,7 @@ class DataConfig:
     batch_tokens: int = 8192     # padded source tokens per batch (src.numel())
     max_batch: int = 256
     bucket_batches: int = 50     # sort by length within pools of this many batches
+    tasks: tuple = ("summarize", "refine")  # task mode: which pairs train (one adapter per task, or one for both)
 
 
 class DenoiseData:
@@ -462,13 +463,16 @@ def load_datasets(mode: str, data_dir: str, split: str, dc: DataConfig, vocab_si
         return out
     if mode == "task":
         out = []
-        for task in ("summarize", "refine"):
+        unknown = set(dc.tasks) - {"summarize", "refine"}
+        if unknown or not dc.tasks:
+            raise ValueError(f"tasks must be summarize and/or refine, not {list(dc.tasks)}")
+        for task in dc.tasks:
             if os.path.exists(p(f"{task}.{split}.src.idx.bin")):
                 src, tgt = Shard(p(f"{task}.{split}.src")), Shard(p(f"{task}.{split}.tgt"))
                 src.check_vocab(vocab_size); tgt.check_vocab(vocab_size)
                 out.append(Seq2SeqData(task, src, tgt, dc))
         if not out:
-            raise FileNotFoundError(f"no summarize.{split}.src / refine.{split}.src shards in {data_dir}")
+            raise FileNotFoundError(f"no {' / '.join(f'{t}.{split}.src' for t in dc.tasks)} shards in {data_dir}")
         return out
     if mode == "ttc":
         sh = Shard(p(f"ttc.{split}"), with_labels=True)

@@ -71,6 +71,9 @@ def main(argv=None) -> None:
     ap.add_argument("--config", help="training config json (recorded)")
     ap.add_argument("--runs", nargs="*", default=[])
     ap.add_argument("--task-adapter", help="adapter name in EXPORT/adapters used for summarize/refine")
+    ap.add_argument("--summarize-adapter", help="adapter trained on summaries alone (train.py --tasks summarize); "
+                    "used for summarize instead of --task-adapter")
+    ap.add_argument("--refine-adapter", help="adapter trained on repairs alone; used for refine instead of --task-adapter")
     ap.add_argument("--task-ner", help="NER adapter the task adapter was trained on top of")
     ap.add_argument("--ner-adapter", help="NER adapter for model-predicted token types (hover)")
     ap.add_argument("--metrics", help="JSON written by the evaluation harness")
@@ -101,7 +104,8 @@ def main(argv=None) -> None:
             shutil.copy(os.path.join(args.export, name), os.path.join(args.out, name))
     shutil.copy(args.tokenizer, os.path.join(args.out, "tokenizer.json"))
     adapters = {}
-    for role, name in (("task", args.task_adapter), ("ner", args.ner_adapter), ("task_ner", args.task_ner)):
+    for role, name in (("task", args.task_adapter), ("ner", args.ner_adapter), ("task_ner", args.task_ner),
+                       ("summarize", args.summarize_adapter), ("refine", args.refine_adapter)):
         if not name:
             continue
         os.makedirs(os.path.join(args.out, "adapters"), exist_ok=True)
@@ -135,6 +139,9 @@ def main(argv=None) -> None:
         manifest["adapters"]["task"] = {"path": adapters["task"], **({"ner": adapters["task_ner"]} if "task_ner" in adapters else {})}
     if "ner" in adapters:
         manifest["adapters"]["ner"] = {"path": adapters["ner"]}
+    for task in ("summarize", "refine"):
+        if task in adapters:
+            manifest["adapters"][task] = {"path": adapters[task]}
     if generator:
         manifest["generator"] = generator
     files = []

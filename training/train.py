@@ -246,6 +246,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--ner-bottleneck", type=int, default=None, help="override adapters.ner.bottleneck")
     ap.add_argument("--full-target", type=float, default=None,
                     help="override data.full_target (pretrain: share of windows rebuilt whole under <refine>)")
+    ap.add_argument("--tasks", help="task mode: comma-separated tasks to train (summarize,refine; default both), "
+                    "for one adapter per task")
     args = ap.parse_args(argv)
 
     cfg = load_config(args.config, args.mode)
@@ -262,6 +264,10 @@ def main(argv=None) -> dict:
         if not 0.0 <= args.full_target <= 1.0:
             ap.error("--full-target must be within [0, 1]")
         cfg["data"]["full_target"] = args.full_target
+    if args.tasks:
+        if args.mode != "task":
+            ap.error("--tasks only applies to --mode task")
+        cfg["data"]["tasks"] = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
     if args.mode in ("task", "ttc") and not args.base:
         ap.error(f"--mode {args.mode} needs --base (the base.pt of a pretrain run)")
     if args.ner and args.mode != "task":

@@ -129,3 +129,13 @@ def test_init_from_warm_starts_a_rotary_config_from_a_learned_base(corpus, test_
     assert (warm["embed.weight"] - learned["embed.weight"]).abs().max() < 0.05
     with pytest.raises(SystemExit):
         run(test_config, corpus, tmp_path / "t", "task", "--base", base, "--init-from", base)
+
+
+def test_tasks_selects_the_pairs_one_adapter_trains_on(corpus, test_config, base_run, tmp_path):
+    base = os.path.join(base_run, "base.pt")
+    run(test_config, corpus, tmp_path / "s", "task", "--base", base, "--tasks", "summarize", "--stop-at-step", "1")
+    with open(tmp_path / "s" / "log.jsonl") as f:
+        start = next(e for e in map(json.loads, f) if e.get("event") == "start")
+    assert list(json.loads(start["data"])) == ["Seq2SeqData:summarize"]
+    with pytest.raises(ValueError, match="tasks must be"):
+        run(test_config, corpus, tmp_path / "x", "task", "--base", base, "--tasks", "translate")

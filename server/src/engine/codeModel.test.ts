@@ -4,6 +4,10 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { CodeModel, TaskDisabledError } from "./codeModel";
 import { exportTinyModel, writeManifest } from "./tinyModel.testutil";
+import { loadDeltas, type Deltas } from "./adapters";
+import { EOS, REFINE, SPECIAL_TOKENS, SUMMARIZE } from "../../../training/tokenizer/bpe";
+
+const BANNED_FOR_TEST = SPECIAL_TOKENS.map((_, id) => id).filter((id) => id !== EOS);
 
 let dir: string;
 let model: CodeModel;
@@ -56,4 +60,25 @@ test("a function longer than the model reads is cut with a visible flag", async 
 test("a corrupt model file or a foreign tokenizer is refused with a clear message", async () => {
   writeFileSync(join(dir, "decoder.onnx"), "not a model");
   await assert.rejects(CodeModel.load(dir), /decoder\.onnx/);
+});
+
+test("a task's own adapter serves that task; the other task keeps the shared task adapter", async () => {
+  const adapted = exportTinyModel(["--random-adapters"]);
+  writeManifest(adapted, { summarize: { path: "adapters/lora.json" } });
+  const perTask = await CodeModel.load(adapted, ["cpu"], 1);
+  try {
+    const code = "def add(a, b):\n    return a + b\n";
+    const lora = loadDeltas(join(adapted, "adapters/lora.json"), perTask.seq2seq.contract);
+    const expect = (task: number, deltas: Deltas[]) =>
+      perTask.seq2seq.generate(perTask.sourceIds(task, "python", code).ids, { maxTokens: 6, banned: BANNED_FOR_TEST, noRepeatNgram: 3 }, { deltas });
+    const summary = await perTask.summarize({ code, language: "python", maxTokens: 6 });
+    assert.equal(summary.text, perTask.tokenizer.decode(await expect(SUMMARIZE, [lora])));
+    assert.notEqual(summary.text, perTask.tokenizer.decode(await expect(SUMMARIZE, [])));
+    const refined = await perTask.refine({ code, language: "python", maxTokens: 6 });
+    assert.equal(refined.text, perTask.tokenizer.decode(await perTask.seq2seq.generate(
+      perTask.sourceIds(REFINE, "python", code).ids, { maxTokens: 6, banned: BANNED_FOR_TEST }, { deltas: [] })));
+  } finally {
+    await perTask.release();
+    rmSync(adapted, { recursive: true, force: true });
+  }
 });

@@ -17,7 +17,9 @@ import type { SearchOptions } from "./search";
  * Manifest fields read here (beyond those modelManifest.ts verifies):
  *   tokenizer: { path, sha256 }          the tokenizer the model was trained with
  *   onnx:      { dir }                    folder with encoder.onnx, decoder.onnx, onnx-contract.json
- *   adapters:  { task?: { path, ner? }, ner?: { path } }   adapter files (NAME.json + NAME.bin)
+ *   adapters:  { task?: { path, ner? }, ner?: { path },      adapter files (NAME.json + NAME.bin);
+ *                summarize?: { path }, refine?: { path } }  a task's own adapter, used for that task
+ *                                                           instead of `task` (trained on it alone)
  *   tasks:     { refine?: { disabled: "reason" }, ... }     tasks this model must not serve (a
  *              model is shipped for what it measurably does well; see training/package_model.py)
  */
@@ -27,6 +29,8 @@ export type ModelTask = "summarize" | "refine";
 export class TaskDisabledError extends Error {}
 export interface ModelAdapters {
   task?: Deltas;
+  /** Adapters trained on one task alone; a task without one uses `task`. */
+  byTask?: Partial<Record<ModelTask, Deltas>>;
   taskNer?: NerWeights;
   ner?: NerWeights;
 }
@@ -56,7 +60,7 @@ const BANNED = SPECIAL_TOKENS.map((_, id) => id).filter((id) => id !== EOS);
 interface ManifestExtras {
   tokenizer?: { path: string; sha256?: string };
   onnx?: { dir?: string };
-  adapters?: { task?: { path: string; ner?: string }; ner?: { path: string } };
+  adapters?: { task?: { path: string; ner?: string }; ner?: { path: string }; summarize?: { path: string }; refine?: { path: string } };
 }
 
 export class CodeModel {
@@ -86,6 +90,10 @@ export class CodeModel {
     const a = manifest.adapters ?? {};
     const adapters: ModelAdapters = {
       task: a.task && loadDeltas(join(dir, a.task.path), seq2seq.contract),
+      byTask: {
+        summarize: a.summarize && loadDeltas(join(dir, a.summarize.path), seq2seq.contract),
+        refine: a.refine && loadDeltas(join(dir, a.refine.path), seq2seq.contract),
+      },
       taskNer: a.task?.ner ? loadNer(join(dir, a.task.ner)) : undefined,
       ner: a.ner && loadNer(join(dir, a.ner.path)),
     };
@@ -110,9 +118,10 @@ export class CodeModel {
     if (reason) throw new TaskDisabledError(`The installed model (${this.name}) does not offer ${task}: ${reason}`);
   }
 
-  private async run(task: number, request: GenerationRequest, defaults: SearchOptions): Promise<GenerationResult> {
-    const { ids, truncated } = this.sourceIds(task, request.language, request.code);
-    const deltas = [this.adapters.task, request.workspace].filter((d): d is Deltas => !!d);
+  private async run(task: ModelTask, request: GenerationRequest, defaults: SearchOptions): Promise<GenerationResult> {
+    const { ids, truncated } = this.sourceIds(task === "summarize" ? SUMMARIZE : REFINE, request.language, request.code);
+    const own = this.adapters.byTask?.[task];
+    const deltas = [own ?? this.adapters.task, request.workspace].filter((d): d is Deltas => !!d);
     const out = await this.seq2seq.generate(
       ids,
       {
@@ -123,19 +132,19 @@ export class CodeModel {
         isCancelled: request.isCancelled,
         onStep: request.onStep,
       },
-      { deltas, ner: this.adapters.taskNer },
+      { deltas, ner: own ? undefined : this.adapters.taskNer },
     );
     return { text: this.tokenizer.decode(out), truncated, inputTokens: ids.length, outputTokens: out.length };
   }
 
   async summarize(request: GenerationRequest): Promise<GenerationResult> {
     this.requireTask("summarize");
-    return this.run(SUMMARIZE, request, { maxTokens: 48, beams: 1, noRepeatNgram: 3 });
+    return this.run("summarize", request, { maxTokens: 48, beams: 1, noRepeatNgram: 3 });
   }
 
   async refine(request: GenerationRequest): Promise<GenerationResult> {
     this.requireTask("refine");
     const budget = Math.min(this.seq2seq.contract.max_tgt - 1, 2 * this.sourceIds(REFINE, request.language, request.code).ids.length + 8);
-    return this.run(REFINE, request, { maxTokens: budget, beams: 1 });
+    return this.run("refine", request, { maxTokens: budget, beams: 1 });
   }
 }
