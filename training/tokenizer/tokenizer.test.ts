@@ -445,17 +445,3 @@ describe("encode-corpus", () => {
   });
 });
 
-describe("speed", () => {
-  it("encodes at least 1 MB/s cold and reports it", () => {
-    const tok = existsSync(SHIPPED) ? loadTokenizer(SHIPPED).tokenizer : fixtureTokenizer();
-    const base = fixtures.map((f) => readFileSync(f, "utf8")).join("\n");
-    // Vary identifiers so the per-piece cache does not answer everything.
-    const text = Array.from({ length: 60 }, (_, k) => base.replace(/[A-Za-z_]\w*/g, (w) => (w.length > 3 ? w + (k % 7) : w))).join("\n");
-    const t0 = performance.now();
-    const ids = tok.encode(text);
-    const s = (performance.now() - t0) / 1000;
-    const mbs = text.length / 1e6 / s;
-    console.log(`# encode: ${(text.length / 1e6).toFixed(2)}M chars, ${ids.length} tokens, ${mbs.toFixed(1)} MB/s`);
-    assert.ok(mbs > 1, `${mbs} MB/s`);
-  });
-});
