@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import EOS, DataConfig, Seq2SeqData, Shard, _strip  # noqa: E402
-from export import greedy  # noqa: E402
+from export import greedy_with  # noqa: E402
 from train import apply_task_lora, load_base  # noqa: E402
 
 
@@ -81,7 +81,10 @@ def main(argv=None) -> dict:
         a, b = forced_accuracy(model, src, buggy)
         copy_ok, copy_n = copy_ok + a, copy_n + b
         if j < args.greedy:
-            out = greedy(model, src.tolist(), len(tgt) + 16)
+            # A base alone rebuilds a window the way pretraining taught it, <lang> tag first
+            # (a special token, banned in decoding), so its decoder starts after that tag.
+            prefix = [1] if args.lora else [1, int(src[1])]
+            out = greedy_with(model, src.tolist(), len(tgt) + 16, None, prefix)
             same_input += out == buggy[:-1].tolist()
             same_fix += out == tgt[:-1].tolist()
             overlap.append(prefix_share(out, buggy[:-1].tolist()))

@@ -183,11 +183,12 @@ def greedy(model: Seq2Seq, ids: List[int], max_len: int) -> List[int]:
 
 
 @torch.no_grad()
-def greedy_with(model: Seq2Seq, ids: List[int], max_len: int, deltas) -> List[int]:
-    """Greedy decoding with the runtime's rule set: special tokens but </s> banned."""
+def greedy_with(model: Seq2Seq, ids: List[int], max_len: int, deltas, prefix: List[int] = (1,)) -> List[int]:
+    """Greedy decoding with the runtime's rule set: special tokens but </s> banned. The decoder
+    starts from `prefix` (<s> by default), which is not part of the output."""
     src = torch.tensor([ids])
     ckv = model.cross_kv(model.encode(src, deltas=deltas), deltas)
-    tok, past, out = torch.tensor([[1]]), None, []
+    tok, past, out = torch.tensor([list(prefix)]), None, []
     for _ in range(max_len):
         logits, past = model.decode(tok, ckv, src != 0, past, deltas)
         row = logits[0, -1].clone()
