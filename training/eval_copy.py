@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import EOS, DataConfig, Seq2SeqData, Shard, _strip  # noqa: E402
+from data import BOS, EOS, DataConfig, Seq2SeqData, Shard, _strip  # noqa: E402
 from export import greedy_with  # noqa: E402
 from train import apply_task_lora, load_base  # noqa: E402
 
@@ -83,7 +83,7 @@ def main(argv=None) -> dict:
         if j < args.greedy:
             # A base alone rebuilds a window the way pretraining taught it, <lang> tag first
             # (a special token, banned in decoding), so its decoder starts after that tag.
-            prefix = [1] if args.lora else [1, int(src[1])]
+            prefix = [BOS] if args.lora else [BOS, int(src[1])]
             out = greedy_with(model, src.tolist(), len(tgt) + 16, None, prefix)
             same_input += out == buggy[:-1].tolist()
             same_fix += out == tgt[:-1].tolist()

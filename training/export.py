@@ -32,7 +32,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -183,7 +183,7 @@ def greedy(model: Seq2Seq, ids: List[int], max_len: int) -> List[int]:
 
 
 @torch.no_grad()
-def greedy_with(model: Seq2Seq, ids: List[int], max_len: int, deltas, prefix: List[int] = (1,)) -> List[int]:
+def greedy_with(model: Seq2Seq, ids: List[int], max_len: int, deltas, prefix: Sequence[int] = (1,)) -> List[int]:
     """Greedy decoding with the runtime's rule set: special tokens but </s> banned. The decoder
     starts from `prefix` (<s> by default), which is not part of the output."""
     src = torch.tensor([ids])

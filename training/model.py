@@ -346,11 +346,13 @@ class Seq2Seq(nn.Module):
             p.requires_grad = is_adapter_param(name)
 
     # -- forward pieces ----------------------------------------------------------------
-    def _positions(self, table: Optional[nn.Embedding], pos: torch.Tensor) -> Tuple[Optional[torch.Tensor], Rope]:
-        """Learned: the position vectors to add to the embeddings. Rotary: the (cos, sin) rows."""
+    def _embed(self, ids: torch.Tensor, table: Optional[nn.Embedding], pos: torch.Tensor) -> Tuple[torch.Tensor, Rope]:
+        """Token embeddings of ids (B,T) at positions pos (T,): with learned positions their
+        vectors are added here; with rotary ones the (cos, sin) rows for attention come back."""
+        h = self.embed(ids)
         if table is not None:
-            return table(pos)[None], None
-        return None, (self.rope_cos[pos], self.rope_sin[pos])
+            return self.drop(h + table(pos)[None]), None
+        return self.drop(h), (self.rope_cos[pos], self.rope_sin[pos])
 
     def encode(self, src: torch.Tensor, src_mask: Optional[torch.Tensor] = None,
                deltas: Deltas = None, return_hidden: bool = False):
@@ -362,9 +364,7 @@ class Seq2Seq(nn.Module):
             raise ValueError(f"source length {S} exceeds the model's limit max_src={self.cfg.max_src}")
         if src_mask is None:
             src_mask = src != PAD_ID
-        added, rope = self._positions(self.enc_pos, torch.arange(S, device=src.device))
-        h = self.embed(src)
-        h = self.drop(h if added is None else h + added)
+        h, rope = self._embed(src, self.enc_pos, torch.arange(S, device=src.device))
         allowed = src_mask[:, None, None, :]  # (B,1,1,S)
         hidden = []
         for blk in self.enc_blocks:
@@ -397,9 +397,7 @@ class Seq2Seq(nn.Module):
         k_pos = torch.arange(P + T, device=tgt.device)
         self_allowed = (k_pos[None, :] <= q_pos[:, None])[None, None]  # (1,1,T,P+T)
         cross_allowed = src_mask[:, None, None, :]
-        added, rope = self._positions(self.dec_pos, q_pos)
-        h = self.embed(tgt)
-        h = self.drop(h if added is None else h + added)
+        h, rope = self._embed(tgt, self.dec_pos, q_pos)
         new_past = []
         for i, blk in enumerate(self.dec_blocks):
             h, kv = blk(h, self_allowed, cross_kv[i], cross_allowed,

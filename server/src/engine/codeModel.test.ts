@@ -2,12 +2,10 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { CodeModel, TaskDisabledError } from "./codeModel";
+import { BANNED, CodeModel, TaskDisabledError } from "./codeModel";
 import { exportTinyModel, writeManifest } from "./tinyModel.testutil";
 import { loadDeltas, type Deltas } from "./adapters";
-import { EOS, REFINE, SPECIAL_TOKENS, SUMMARIZE } from "../../../training/tokenizer/bpe";
-
-const BANNED_FOR_TEST = SPECIAL_TOKENS.map((_, id) => id).filter((id) => id !== EOS);
+import { REFINE, SUMMARIZE } from "../../../training/tokenizer/bpe";
 
 let dir: string;
 let model: CodeModel;
@@ -70,13 +68,13 @@ test("a task's own adapter serves that task; the other task keeps the shared tas
     const code = "def add(a, b):\n    return a + b\n";
     const lora = loadDeltas(join(adapted, "adapters/lora.json"), perTask.seq2seq.contract);
     const expect = (task: number, deltas: Deltas[]) =>
-      perTask.seq2seq.generate(perTask.sourceIds(task, "python", code).ids, { maxTokens: 6, banned: BANNED_FOR_TEST, noRepeatNgram: 3 }, { deltas });
+      perTask.seq2seq.generate(perTask.sourceIds(task, "python", code).ids, { maxTokens: 6, banned: BANNED, noRepeatNgram: 3 }, { deltas });
     const summary = await perTask.summarize({ code, language: "python", maxTokens: 6 });
     assert.equal(summary.text, perTask.tokenizer.decode(await expect(SUMMARIZE, [lora])));
     assert.notEqual(summary.text, perTask.tokenizer.decode(await expect(SUMMARIZE, [])));
     const refined = await perTask.refine({ code, language: "python", maxTokens: 6 });
     assert.equal(refined.text, perTask.tokenizer.decode(await perTask.seq2seq.generate(
-      perTask.sourceIds(REFINE, "python", code).ids, { maxTokens: 6, banned: BANNED_FOR_TEST }, { deltas: [] })));
+      perTask.sourceIds(REFINE, "python", code).ids, { maxTokens: 6, banned: BANNED }, { deltas: [] })));
   } finally {
     await perTask.release();
     rmSync(adapted, { recursive: true, force: true });

@@ -55,7 +55,8 @@ export interface GenerationResult {
 
 /** Source ids = task token, language tag, code (510 at most, <truncated> last when cut), </s>. */
 const MAX_SOURCE_BODY = 510;
-const BANNED = SPECIAL_TOKENS.map((_, id) => id).filter((id) => id !== EOS);
+/** Never generated: every special token but </s>. */
+export const BANNED = SPECIAL_TOKENS.map((_, id) => id).filter((id) => id !== EOS);
 
 interface ManifestExtras {
   tokenizer?: { path: string; sha256?: string };
