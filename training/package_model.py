@@ -84,6 +84,10 @@ def main(argv=None) -> None:
     ap.add_argument("--disable-task", action="append", default=[], metavar="TASK=REASON",
                     help="a task (summarize, refine) the shipped model must not serve, and why "
                          "(e.g. it scores below the baseline); the runtime refuses it with REASON")
+    ap.add_argument("--refine-strategy", choices=["edits", "generate"],
+                    help="how refine proposes a fix by default: rank single candidate edits by the model's "
+                         "likelihood, or generate the whole function (server/src/engine/codeModel.ts); "
+                         "choose the one the evaluation harness measures better")
     args = ap.parse_args(argv)
 
     os.makedirs(args.out, exist_ok=True)
@@ -135,6 +139,8 @@ def main(argv=None) -> None:
         if task not in ("summarize", "refine") or not reason.strip():
             ap.error(f"--disable-task wants summarize=REASON or refine=REASON, not {spec!r}")
         manifest.setdefault("tasks", {})[task] = {"disabled": reason.strip()}
+    if args.refine_strategy:
+        manifest.setdefault("tasks", {}).setdefault("refine", {})["strategy"] = args.refine_strategy
     if "task" in adapters:
         manifest["adapters"]["task"] = {"path": adapters["task"], **({"ner": adapters["task_ner"]} if "task_ner" in adapters else {})}
     if "ner" in adapters:

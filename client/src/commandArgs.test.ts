@@ -19,6 +19,8 @@ test("summary and refine texts carry the truncation notice", () => {
   assert.equal(refinePrompt({ truncated: false, original: "a", refined: "b" }), "CodeAdapt: apply the refinement?");
   assert.match(refinePrompt({ truncated: true, original: "a", refined: "b" }), /only its beginning/);
   assert.match(refinePrompt({ truncated: false, original: "a", refined: "a" }), /no change/);
+  assert.equal(refinePrompt({ truncated: false, original: "a + b", refined: "a - b", edit: { operator: "+ -> -", candidates: 23 } }),
+    "CodeAdapt: apply the refinement? One edit (+ -> -), the likeliest of 23 the model ranked.");
 });
 
 test("diff sides keep the file name; edits apply only to the version they were computed for", () => {

@@ -46,9 +46,10 @@ export function summaryMessage(result: Pick<SummarizeResult, "summary" | "trunca
 }
 
 /** The question asked next to the diff editor. */
-export function refinePrompt(result: Pick<RefineResult, "truncated" | "original" | "refined">): string {
+export function refinePrompt(result: Pick<RefineResult, "truncated" | "original" | "refined" | "edit">): string {
   if (result.original === result.refined) return "CodeAdapt: the model proposes no change.";
-  const base = "CodeAdapt: apply the refinement?";
+  const how = result.edit ? ` One edit (${result.edit.operator}), the likeliest of ${result.edit.candidates} the model ranked.` : "";
+  const base = `CodeAdapt: apply the refinement?${how}`;
   return result.truncated ? `${base} ${TRUNCATED_NOTICE}: accepting replaces the whole code with the refinement of its beginning.` : base;
 }
 

@@ -97,6 +97,11 @@ export interface RefineResult {
   original: string;
   refined: string;
   truncated: boolean;
+  /**
+   * Present when the model chose one edit among candidates (the "edits" refine strategy) rather
+   * than writing the function: what the edit does and how many candidates it was ranked against.
+   */
+  edit?: { operator: string; candidates: number };
 }
 
 export const RefineRequest = new RequestType<RefineParams, RefineResult, CodeAdaptErrorData>("codeadapt/refine");

@@ -362,3 +362,26 @@ test("the server is still healthy after all of it", async () => {
   assert.equal(await client.shutdown(), 0);
   assert.doesNotMatch(client.stderr, /uncaught|unhandled/i);
 });
+
+test("refine by edits (the manifest's strategy) answers one edit of the function and names it", async () => {
+  const editsDir = mkdtempSync(join(tmpdir(), "codeadapt-edits-"));
+  cpSync(modelDir, editsDir, { recursive: true });
+  writeManifest(editsDir, { task: { path: "adapters/lora.json" }, ner: { path: "adapters/ner.json" } }, { tasks: { refine: { strategy: "edits" } } });
+  const edits = new LspTestClient([], { CODEADAPT_MODEL_DIR: editsDir });
+  try {
+    await edits.initialize({ trusted: true });
+    edits.open(py, "python", pyText);
+    const refine = await edits.call("codeadapt/refine", { textDocument: { uri: py }, position: { line: 25, character: 10 } });
+    assert.equal(refine.original, "def get(self, key, default=None):\n        return self.values.get(key, default)");
+    assert.notEqual(refine.refined, refine.original);
+    assert.ok(Number.isInteger(refine.edit.candidates) && refine.edit.candidates >= 1, JSON.stringify(refine.edit));
+    assert.equal(typeof refine.edit.operator, "string");
+    // One edit: what precedes and follows the edited range is the original's.
+    const head = [...refine.original].findIndex((ch, i) => refine.refined[i] !== ch);
+    const tail = [...refine.original].reverse().findIndex((ch, i) => refine.refined[refine.refined.length - 1 - i] !== ch);
+    assert.ok(head + tail <= refine.original.length, "more than one region changed");
+  } finally {
+    edits.kill();
+    rmSync(editsDir, { recursive: true, force: true });
+  }
+});

@@ -11,7 +11,8 @@ import type { DocStyle } from "./summary";
  * function's code without that documentation (dedented), and the labeler's leaf labels
  * mapped onto that code.
  */
-export type Wrap = "" | "class" | "object";
+export type { Wrap } from "../../server/src/refine/singleEdits";
+import type { Wrap } from "../../server/src/refine/singleEdits";
 
 export interface Mined {
   name: string;

@@ -3,7 +3,8 @@
 //   npx tsx training/eval/evaluate.ts [--predictor cli|baseline] [--model DIR] [--limit N] [--sets A,B]
 //                                     [--corpus DIR] [--json OUT]
 // --model evaluates an installed-model folder other than models/ (e.g. one arm of the NER ablation);
-// --threads sets the engine's CPU threads (default 2).
+// --threads sets the engine's CPU threads (default 2); --strategy edits|generate overrides the
+// model's refine strategy (to measure both); --length-penalty A sets the edits strategy's ranking.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     sets: { type: "string" },
     model: { type: "string" },
     threads: { type: "string" },
+    strategy: { type: "string" },
+    "length-penalty": { type: "string" },
   },
 });
 const limit = values.limit ? Number(values.limit) : Infinity;
@@ -41,6 +44,8 @@ const wanted = values.sets?.split(",");
 const model: Predictor | undefined = values.predictor === "baseline" ? undefined : cliPredictor(undefined, [
   ...(values.model ? ["--model", values.model] : []),
   ...(values.threads ? ["--threads", values.threads] : []),
+  ...(values.strategy ? ["--strategy", values.strategy] : []),
+  ...(values["length-penalty"] ? ["--length-penalty", values["length-penalty"]] : []),
 ]);
 
 /** A deterministic subsample: every k-th item, so limits stay spread over the set. */

@@ -16,11 +16,13 @@ def test_packaged_model_manifest_lists_every_file_with_its_hash(tmp_path):
                    check=True, capture_output=True)
     subprocess.run([sys.executable, os.path.join(ROOT, "training", "package_model.py"), "--export", export, "--out", out,
                     "--tokenizer", os.path.join(ROOT, "models", "tokenizer.json"), "--task-adapter", "lora",
-                    "--ner-adapter", "ner", "--summarize-adapter", "lora", "--name", "tiny-test"], check=True, capture_output=True)
+                    "--ner-adapter", "ner", "--summarize-adapter", "lora", "--name", "tiny-test",
+                    "--refine-strategy", "edits"], check=True, capture_output=True)
     manifest = json.load(open(os.path.join(out, "manifest.json")))
     assert manifest["labelSet"] == "ttc-v1" and len(manifest["labels"]) == 20
     assert manifest["adapters"] == {"task": {"path": "adapters/lora.json"}, "ner": {"path": "adapters/ner.json"},
                                    "summarize": {"path": "adapters/lora.json"}}
+    assert manifest["tasks"] == {"refine": {"strategy": "edits"}}
     assert manifest["onnx"]["storage"] == "int8 MatMul weights, float16 other weights"
     assert manifest["generator"] == {"contribution": "generator-contribution.onnx", "adapter": "generator-adapter.onnx",
                                      "config": "generator.json"}

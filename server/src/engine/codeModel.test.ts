@@ -6,6 +6,9 @@ import { BANNED, CodeModel, TaskDisabledError } from "./codeModel";
 import { exportTinyModel, writeManifest } from "./tinyModel.testutil";
 import { loadDeltas, type Deltas } from "./adapters";
 import { REFINE, SUMMARIZE } from "../../../training/tokenizer/bpe";
+import { targetSequence } from "../../../training/tokenizer/sequences";
+import { createParser } from "../parsing/parser";
+import { repairCandidates } from "../refine/repairCandidates";
 
 let dir: string;
 let model: CodeModel;
@@ -78,5 +81,38 @@ test("a task's own adapter serves that task; the other task keeps the shared tas
   } finally {
     await perTask.release();
     rmSync(adapted, { recursive: true, force: true });
+  }
+});
+
+test("refine by edits proposes the candidate edit the model scores highest, and says so", async () => {
+  const code = "def add(a, b):\n    return a + b\n";
+  const result = await model.refine({ code, language: "python", strategy: "edits" });
+  assert.equal(result.strategy, "edits");
+  const candidates = repairCandidates(await createParser("python"), code, "python");
+  assert.equal(result.edit?.candidates, candidates.length);
+  const ids = model.sourceIds(REFINE, "python", code).ids;
+  const scores = await model.seq2seq.score(ids, candidates.map((c) => targetSequence(model.tokenizer, c.code).ids));
+  const best = candidates[scores.indexOf(Math.max(...scores))];
+  assert.equal(result.text, best.code);
+  assert.equal(result.edit?.operator, best.operator);
+  // Code that does not parse has no candidate edits: refine writes the function instead.
+  const broken = await model.refine({ code: "def add(a, b:\n    return a +\n", language: "python", strategy: "edits", maxTokens: 4 });
+  assert.equal(broken.strategy, "generate");
+});
+
+test("the manifest sets the default refine strategy, and an unknown one is refused", async () => {
+  const fresh = exportTinyModel();
+  try {
+    writeManifest(fresh, {}, { tasks: { refine: { strategy: "edits" } } });
+    const byEdits = await CodeModel.load(fresh, ["cpu"], 1);
+    try {
+      assert.equal((await byEdits.refine({ code: "def neg(x):\n    return -x\n", language: "python" })).strategy, "edits");
+    } finally {
+      await byEdits.release();
+    }
+    writeManifest(fresh, {}, { tasks: { refine: { strategy: "guess" } } });
+    await assert.rejects(CodeModel.load(fresh, ["cpu"], 1), /unknown refine strategy "guess"/);
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
   }
 });

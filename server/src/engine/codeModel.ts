@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { checkModel, disabledTasksOf } from "../model/modelManifest";
 import type { LanguageId } from "../parsing/languages";
 import { EOS, REFINE, SUMMARIZE, SPECIAL_TOKENS, type Tokenizer } from "../../../training/tokenizer/bpe";
-import { sourceSequence } from "../../../training/tokenizer/sequences";
+import { sourceSequence, targetSequence } from "../../../training/tokenizer/sequences";
+import { createParser } from "../parsing/parser";
+import { repairCandidates } from "../refine/repairCandidates";
 import { loadTokenizer } from "../../../training/tokenizer/tokenizer-file";
 import { loadDeltas, loadNer, type Deltas, type NerWeights } from "./adapters";
 import { Seq2SeqModel } from "./seq2seq";
@@ -22,8 +24,24 @@ import type { SearchOptions } from "./search";
  *                                                           instead of `task` (trained on it alone)
  *   tasks:     { refine?: { disabled: "reason" }, ... }     tasks this model must not serve (a
  *              model is shipped for what it measurably does well; see training/package_model.py)
+ *              { refine?: { strategy: "edits" | "generate" } } how refine works by default (below)
  */
 export type ModelTask = "summarize" | "refine";
+
+/**
+ * How refine proposes a fix:
+ *   generate  the model writes the whole function (greedy or beam search);
+ *   edits     the model ranks single syntax-aware edits of the function (repairCandidates.ts) by
+ *             the likelihood of each edited function, and the best one is proposed. A function
+ *             that does not parse, or is longer than the model reads, falls back to generate.
+ */
+export type RefineStrategy = "edits" | "generate";
+export const REFINE_STRATEGIES: readonly RefineStrategy[] = ["edits", "generate"];
+/**
+ * Candidate edits are ranked by log-likelihood divided by length^EDIT_LENGTH_PENALTY. A plain sum
+ * favours deleting statements (fewer tokens to pay for); see docs/training.md for the measurement.
+ */
+export const EDIT_LENGTH_PENALTY = 1;
 
 /** A task the installed model's manifest disables; the message gives its reason. */
 export class TaskDisabledError extends Error {}
@@ -41,6 +59,10 @@ export interface GenerationRequest {
   maxTokens?: number;
   beams?: number;
   workspace?: Deltas;
+  /** Refine only: overrides the manifest's default strategy. */
+  strategy?: RefineStrategy;
+  /** Refine by edits: candidates are ranked by log-likelihood / tokens^this (0 = plain likelihood). */
+  lengthPenalty?: number;
   isCancelled?: () => boolean;
   onStep?: (steps: number) => void;
 }
@@ -51,6 +73,9 @@ export interface GenerationResult {
   truncated: boolean;
   inputTokens: number;
   outputTokens: number;
+  /** Refine only: which strategy produced the text, and for "edits" the edit chosen and the candidates ranked. */
+  strategy?: RefineStrategy;
+  edit?: { operator: string; start: number; end: number; candidates: number };
 }
 
 /** Source ids = task token, language tag, code (510 at most, <truncated> last when cut), </s>. */
@@ -62,6 +87,13 @@ interface ManifestExtras {
   tokenizer?: { path: string; sha256?: string };
   onnx?: { dir?: string };
   adapters?: { task?: { path: string; ner?: string }; ner?: { path: string }; summarize?: { path: string }; refine?: { path: string } };
+  tasks?: { refine?: { strategy?: string } };
+}
+
+function refineStrategyOf(manifest: ManifestExtras): RefineStrategy {
+  const strategy = manifest.tasks?.refine?.strategy ?? "generate";
+  if (!REFINE_STRATEGIES.includes(strategy as RefineStrategy)) throw new Error(`manifest.json: unknown refine strategy "${strategy}"`);
+  return strategy as RefineStrategy;
 }
 
 export class CodeModel {
@@ -73,6 +105,7 @@ export class CodeModel {
     readonly adapters: ModelAdapters,
     /** Tasks the manifest disables, with the reason. */
     readonly disabledTasks: Partial<Record<ModelTask, string>> = {},
+    readonly refineStrategy: RefineStrategy = "generate",
   ) {}
 
   static async load(dir: string, providers: string[] = ["cpu"], threads = 2): Promise<CodeModel> {
@@ -98,7 +131,7 @@ export class CodeModel {
       taskNer: a.task?.ner ? loadNer(join(dir, a.task.ner)) : undefined,
       ner: a.ner && loadNer(join(dir, a.ner.path)),
     };
-    return new CodeModel(dir, manifest.name ?? "codeadapt", tokenizer, seq2seq, adapters, disabledTasksOf(manifest));
+    return new CodeModel(dir, manifest.name ?? "codeadapt", tokenizer, seq2seq, adapters, disabledTasksOf(manifest), refineStrategyOf(manifest));
   }
 
   get device(): string {
@@ -119,10 +152,15 @@ export class CodeModel {
     if (reason) throw new TaskDisabledError(`The installed model (${this.name}) does not offer ${task}: ${reason}`);
   }
 
-  private async run(task: ModelTask, request: GenerationRequest, defaults: SearchOptions): Promise<GenerationResult> {
-    const { ids, truncated } = this.sourceIds(task === "summarize" ? SUMMARIZE : REFINE, request.language, request.code);
+  /** The adapters a task runs with: its own (else the shared task adapter), then the workspace's. */
+  private adaptersFor(task: ModelTask, request: GenerationRequest): { deltas: Deltas[]; ner?: NerWeights } {
     const own = this.adapters.byTask?.[task];
     const deltas = [own ?? this.adapters.task, request.workspace].filter((d): d is Deltas => !!d);
+    return { deltas, ner: own ? undefined : this.adapters.taskNer };
+  }
+
+  private async run(task: ModelTask, request: GenerationRequest, defaults: SearchOptions): Promise<GenerationResult> {
+    const { ids, truncated } = this.sourceIds(task === "summarize" ? SUMMARIZE : REFINE, request.language, request.code);
     const out = await this.seq2seq.generate(
       ids,
       {
@@ -133,7 +171,7 @@ export class CodeModel {
         isCancelled: request.isCancelled,
         onStep: request.onStep,
       },
-      { deltas, ner: own ? undefined : this.adapters.taskNer },
+      this.adaptersFor(task, request),
     );
     return { text: this.tokenizer.decode(out), truncated, inputTokens: ids.length, outputTokens: out.length };
   }
@@ -145,7 +183,38 @@ export class CodeModel {
 
   async refine(request: GenerationRequest): Promise<GenerationResult> {
     this.requireTask("refine");
+    if ((request.strategy ?? this.refineStrategy) === "edits") {
+      const ranked = await this.refineByEdits(request);
+      if (ranked) return ranked;
+    }
     const budget = Math.min(this.seq2seq.contract.max_tgt - 1, 2 * this.sourceIds(REFINE, request.language, request.code).ids.length + 8);
-    return this.run("refine", request, { maxTokens: budget, beams: 1 });
+    return { ...(await this.run("refine", request, { maxTokens: budget, beams: 1 })), strategy: "generate" };
+  }
+
+  /** The "edits" strategy; undefined when it cannot apply (no candidates, or more than the model reads). */
+  private async refineByEdits(request: GenerationRequest): Promise<GenerationResult | undefined> {
+    const { ids, truncated } = this.sourceIds(REFINE, request.language, request.code);
+    if (truncated) return undefined;
+    const parser = await createParser(request.language);
+    const candidates = (() => {
+      try {
+        return repairCandidates(parser, request.code, request.language);
+      } finally {
+        parser.delete();
+      }
+    })();
+    const targets = candidates.map((c) => targetSequence(this.tokenizer, c.code, this.seq2seq.contract.max_tgt));
+    if (!candidates.length || targets.some((t) => t.truncated)) return undefined;
+    const scores = await this.seq2seq.score(
+      ids, targets.map((t) => t.ids), { isCancelled: request.isCancelled, onStep: request.onStep }, this.adaptersFor("refine", request),
+    );
+    const alpha = request.lengthPenalty ?? EDIT_LENGTH_PENALTY;
+    const ranked = scores.map((score, i) => score / Math.pow(targets[i].ids.length, alpha));
+    const best = ranked.indexOf(Math.max(...ranked));
+    const { code, operator, start, end } = candidates[best];
+    return {
+      text: code, truncated: false, inputTokens: ids.length, outputTokens: targets[best].ids.length - 1,
+      strategy: "edits", edit: { operator, start, end, candidates: candidates.length },
+    };
   }
 }

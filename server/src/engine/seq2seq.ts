@@ -4,6 +4,7 @@ import { concatDeltasCached, neutralDeltas, neutralNer, type Deltas, type NerWei
 import { readContract, type OnnxContract } from "./contract";
 import { createSession, floatTensor, int64Tensor } from "./ort";
 import { repeatBatch } from "./kvCache";
+import { scoreTargets, type ScoreOptions } from "./scoreTargets";
 import { searchBeam, searchGreedy, type SearchOptions, type StepFunction } from "./search";
 
 /**
@@ -137,6 +138,13 @@ export class Seq2SeqModel {
     const maxTokens = Math.min(options.maxTokens, this.contract.max_tgt - 1);
     const search = { ...options, maxTokens };
     return (options.beams ?? 1) > 1 ? searchBeam(step, search) : searchGreedy(step, search);
+  }
+
+  /** Teacher-forced log-likelihood of each target (ids ending in </s>) given one source. */
+  async score(ids: number[], targets: number[][], options: ScoreOptions = {}, adapters: AdapterInputs = {}): Promise<number[]> {
+    const tooLong = targets.find((t) => t.length > this.contract.max_tgt);
+    if (tooLong) throw new Error(`target of ${tooLong.length} tokens (allowed 1..${this.contract.max_tgt})`);
+    return scoreTargets(this.stepper(await this.encode(ids, adapters), adapters), targets, options);
   }
 
   /** Decoder step over a batch of hypotheses sharing one source; the cache stays opaque. */

@@ -201,6 +201,7 @@ async function refine(context: MethodContext, params: RefineParams, token: Cance
     original,
     refined,
     truncated: result.truncated,
+    edit: result.edit && { operator: result.edit.operator, candidates: result.edit.candidates },
   };
 }
 
