@@ -3,7 +3,7 @@
 //   codeadapt refine FILE:LINE [--json]        prints only the refined function
 //   codeadapt summarize|refine --jsonl IN      lines {id, language, code} -> {id, summary}|{id, code}
 // Options: --model DIR (default: the extension's models/), --providers cpu,cuda --threads N --beams N
-//          --strategy edits|generate (refine; default: the model manifest's) --length-penalty A (edits)
+//          --strategy edits|generate (refine; default: the model manifest's) --length-penalty A --edit-window N (edits)
 // Diagnostics go to stderr; the exit code is non-zero on error.
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -23,6 +23,7 @@ interface RunOptions {
   beams?: number;
   strategy?: RefineStrategy;
   lengthPenalty?: number;
+  editWindow?: number;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -38,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       beams: { type: "string" },
       strategy: { type: "string" },
       "length-penalty": { type: "string" },
+      "edit-window": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -56,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       beams: values.beams ? Number(values.beams) : undefined,
       strategy: values.strategy as RefineStrategy | undefined,
       lengthPenalty: values["length-penalty"] ? Number(values["length-penalty"]) : undefined,
+      editWindow: values["edit-window"] ? Number(values["edit-window"]) : undefined,
     };
     if (values.jsonl) return await batch(model, task, values.jsonl, options);
     if (!positionals[1]) throw new Error(USAGE);

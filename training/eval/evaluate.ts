@@ -4,7 +4,7 @@
 //                                     [--corpus DIR] [--json OUT]
 // --model evaluates an installed-model folder other than models/ (e.g. one arm of the NER ablation);
 // --threads sets the engine's CPU threads (default 2); --strategy edits|generate overrides the
-// model's refine strategy (to measure both); --length-penalty A sets the edits strategy's ranking.
+// model's refine strategy (to measure both); --length-penalty A and --edit-window N set the edits strategy's ranking.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
@@ -37,6 +37,7 @@ const { values } = parseArgs({
     threads: { type: "string" },
     strategy: { type: "string" },
     "length-penalty": { type: "string" },
+    "edit-window": { type: "string" },
   },
 });
 const limit = values.limit ? Number(values.limit) : Infinity;
@@ -46,6 +47,7 @@ const model: Predictor | undefined = values.predictor === "baseline" ? undefined
   ...(values.threads ? ["--threads", values.threads] : []),
   ...(values.strategy ? ["--strategy", values.strategy] : []),
   ...(values["length-penalty"] ? ["--length-penalty", values["length-penalty"]] : []),
+  ...(values["edit-window"] ? ["--edit-window", values["edit-window"]] : []),
 ]);
 
 /** A deterministic subsample: every k-th item, so limits stay spread over the set. */

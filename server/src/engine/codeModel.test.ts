@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { BANNED, CodeModel, TaskDisabledError } from "./codeModel";
+import { BANNED, CodeModel, EDIT_LENGTH_PENALTY, TaskDisabledError } from "./codeModel";
 import { exportTinyModel, writeManifest } from "./tinyModel.testutil";
 import { loadDeltas, type Deltas } from "./adapters";
 import { REFINE, SUMMARIZE } from "../../../training/tokenizer/bpe";
@@ -86,12 +86,13 @@ test("a task's own adapter serves that task; the other task keeps the shared tas
 
 test("refine by edits proposes the candidate edit the model scores highest, and says so", async () => {
   const code = "def add(a, b):\n    return a + b\n";
-  const result = await model.refine({ code, language: "python", strategy: "edits" });
+  const result = await model.refine({ code, language: "python", strategy: "edits", editWindow: Infinity });
   assert.equal(result.strategy, "edits");
   const candidates = repairCandidates(await createParser("python"), code, "python");
   assert.equal(result.edit?.candidates, candidates.length);
   const ids = model.sourceIds(REFINE, "python", code).ids;
-  const scores = await model.seq2seq.score(ids, candidates.map((c) => targetSequence(model.tokenizer, c.code).ids));
+  const targets = candidates.map((c) => targetSequence(model.tokenizer, c.code).ids);
+  const scores = (await model.seq2seq.score(ids, targets)).map((s, i) => s / Math.pow(targets[i].length, EDIT_LENGTH_PENALTY));
   const best = candidates[scores.indexOf(Math.max(...scores))];
   assert.equal(result.text, best.code);
   assert.equal(result.edit?.operator, best.operator);

@@ -42,6 +42,8 @@ export const REFINE_STRATEGIES: readonly RefineStrategy[] = ["edits", "generate"
  * favours deleting statements (fewer tokens to pay for); see docs/training.md for the measurement.
  */
 export const EDIT_LENGTH_PENALTY = 1;
+/** Tokens decoded past each candidate edit; the rest of the function is scored as in the original (scoreEdits.ts). */
+export const EDIT_WINDOW = 16;
 
 /** A task the installed model's manifest disables; the message gives its reason. */
 export class TaskDisabledError extends Error {}
@@ -63,6 +65,8 @@ export interface GenerationRequest {
   strategy?: RefineStrategy;
   /** Refine by edits: candidates are ranked by log-likelihood / tokens^this (0 = plain likelihood). */
   lengthPenalty?: number;
+  /** Refine by edits: tokens decoded past each edit (Infinity = the exact likelihood). */
+  editWindow?: number;
   isCancelled?: () => boolean;
   onStep?: (steps: number) => void;
 }
@@ -203,10 +207,14 @@ export class CodeModel {
         parser.delete();
       }
     })();
-    const targets = candidates.map((c) => targetSequence(this.tokenizer, c.code, this.seq2seq.contract.max_tgt));
-    if (!candidates.length || targets.some((t) => t.truncated)) return undefined;
-    const scores = await this.seq2seq.score(
-      ids, targets.map((t) => t.ids), { isCancelled: request.isCancelled, onStep: request.onStep }, this.adaptersFor("refine", request),
+    const maxTgt = this.seq2seq.contract.max_tgt;
+    const original = targetSequence(this.tokenizer, request.code, maxTgt);
+    const targets = candidates.map((c) => targetSequence(this.tokenizer, c.code, maxTgt));
+    if (!candidates.length || original.truncated || targets.some((t) => t.truncated)) return undefined;
+    const { edited: scores } = await this.seq2seq.scoreEdits(
+      ids, original.ids, targets.map((t) => t.ids),
+      { window: request.editWindow ?? EDIT_WINDOW, isCancelled: request.isCancelled, onStep: request.onStep },
+      this.adaptersFor("refine", request),
     );
     const alpha = request.lengthPenalty ?? EDIT_LENGTH_PENALTY;
     const ranked = scores.map((score, i) => score / Math.pow(targets[i].ids.length, alpha));

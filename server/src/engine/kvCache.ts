@@ -27,3 +27,26 @@ export function selectBatchRows(cache: Ort.Tensor, rows: number[]): Ort.Tensor {
   dims[2] = rows.length;
   return floatTensor(dst, dims);
 }
+
+/**
+ * The first `positions` entries of a batch-1 self-attention cache [D,2,1,H,P,h], repeated into
+ * `batch` rows: a causal decoder's cache for a prefix is the prefix of the cache of a longer input.
+ */
+export function prefixCache(cache: Ort.Tensor, positions: number, batch: number): Ort.Tensor {
+  const [D, two, B, H, P, h] = cache.dims;
+  if (B !== 1 || positions > P) throw new Error(`prefixCache: cache of ${B} rows and ${P} positions, asked for ${positions}`);
+  const src = cache.data as Float32Array;
+  const dst = new Float32Array(D * two * batch * H * positions * h);
+  const row = positions * h;
+  let at = 0;
+  for (let o = 0; o < D * two; o++) {
+    for (let b = 0; b < batch; b++) {
+      for (let head = 0; head < H; head++) {
+        const from = (o * H + head) * P * h;
+        dst.set(src.subarray(from, from + row), at);
+        at += row;
+      }
+    }
+  }
+  return floatTensor(dst, [D, two, batch, H, positions, h]);
+}

@@ -4,6 +4,7 @@ import { concatDeltasCached, neutralDeltas, neutralNer, type Deltas, type NerWei
 import { readContract, type OnnxContract } from "./contract";
 import { createSession, floatTensor, int64Tensor } from "./ort";
 import { repeatBatch } from "./kvCache";
+import { scoreEdits, type EditScoreOptions } from "./scoreEdits";
 import { scoreTargets, type ScoreOptions } from "./scoreTargets";
 import { searchBeam, searchGreedy, type SearchOptions, type StepFunction } from "./search";
 
@@ -145,6 +146,15 @@ export class Seq2SeqModel {
     const tooLong = targets.find((t) => t.length > this.contract.max_tgt);
     if (tooLong) throw new Error(`target of ${tooLong.length} tokens (allowed 1..${this.contract.max_tgt})`);
     return scoreTargets(this.stepper(await this.encode(ids, adapters), adapters), targets, options);
+  }
+
+  /** Log-likelihoods of edited versions of `original` given one source (scoreEdits.ts). */
+  async scoreEdits(
+    ids: number[], original: number[], edited: number[][], options: EditScoreOptions = {}, adapters: AdapterInputs = {},
+  ): Promise<{ original: number; edited: number[] }> {
+    const tooLong = [original, ...edited].find((t) => t.length > this.contract.max_tgt);
+    if (tooLong) throw new Error(`target of ${tooLong.length} tokens (allowed 1..${this.contract.max_tgt})`);
+    return scoreEdits(this.stepper(await this.encode(ids, adapters), adapters), original, edited, options);
   }
 
   /** Decoder step over a batch of hypotheses sharing one source; the cache stays opaque. */
