@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { concatDeltasCached, type Deltas } from "../server/src/engine/adapters";
-import { CodeModel } from "../server/src/engine/codeModel";
+import { CodeModel, type RefineStrategy } from "../server/src/engine/codeModel";
 import { createSession, floatTensor } from "../server/src/engine/ort";
 import { predictTokenTypes } from "../server/src/engine/tokenTypes";
 import { functionAt } from "../server/src/functions/functionAt";
@@ -122,22 +122,23 @@ async function main(): Promise<void> {
   const other = values.compare ? enableAll(await CodeModel.load(values.compare, ["cpu"], threads)) : undefined;
   if (other) await other.summarize({ code: summarizeSet[0], language: "python", maxTokens: 4 });
   const disabled = Object.keys(model.disabledTasks);
-  const measure = async (task: "summarize" | "refine", set: string[], maxTokens: number) => {
+  const measure = async (task: "summarize" | "refine", set: string[], maxTokens: number, extra: { strategy?: RefineStrategy } = {}) => {
     const times: number[] = [];
     const otherTimes: number[] = [];
     const roof: number[] = [];
     for (let r = 0; r < repeats; r++) {
       for (const code of set) {
         let result: Awaited<ReturnType<CodeModel["summarize"]>> | undefined;
-        times.push(await timeIt(async () => (result = await timed[task]({ code, language: "python", maxTokens }))));
+        times.push(await timeIt(async () => (result = await timed[task]({ code, language: "python", maxTokens, ...extra }))));
         roof.push(roofline(shape, result!.inputTokens, result!.outputTokens, m, weightBytes));
-        if (other) otherTimes.push(await timeIt(() => other[task]({ code, language: "python", maxTokens })));
+        if (other) otherTimes.push(await timeIt(() => other[task]({ code, language: "python", maxTokens, ...extra })));
       }
     }
     return { p50: median(times), p95: p95(times), roof: median(roof), other: otherTimes.length ? { p50: median(otherTimes), p95: p95(otherTimes) } : undefined };
   };
   const summarize = await measure("summarize", summarizeSet, 32);
-  const refine = await measure("refine", refineSet, 256);
+  const refine = await measure("refine", refineSet, 256, { strategy: "generate" });
+  const refineEdits = await measure("refine", refineSet, 256, { strategy: "edits" });
   await other?.release();
 
   const hoverText = readFileSync(join(ROOT, "training/generator.py"), "utf8").slice(0, 3000);
@@ -173,6 +174,8 @@ async function main(): Promise<void> {
   const fmt = (x?: number) => (x === undefined ? "n/a" : x.toFixed(1));
   rows.push(`| summarize (≤256 in, ≤32 out, greedy) | ${fmt(summarize.p50)} | ${fmt(summarize.p95)} | ≤ 50 | ${fmt(torch.summarize?.fp32_ms)} / ${fmt(torch.summarize?.bf16_ms)} | ${fmt(summarize.roof)} |`);
   rows.push(`| refine (≤128 in, whole function out, greedy)${disabled.includes("refine") ? " — disabled for users by the manifest, timed for speed" : ""} | ${fmt(refine.p50)} | ${fmt(refine.p95)} | ≤ 400 | ${fmt(torch.refine?.fp32_ms)} / ${fmt(torch.refine?.bf16_ms)} | ${fmt(refine.roof)} |`);
+  const editsNote = model.refineStrategy === "edits" ? " — the model's default" : "";
+  rows.push(`| refine by edits (≤128 in, the model ranks single-edit candidates)${editsNote} | ${fmt(refineEdits.p50)} | ${fmt(refineEdits.p95)} | ≤ 400 | | |`);
   if (ttc.length) rows.push(`| model token types, 3,000-char window | ${fmt(median(ttc))} | ${fmt(p95(ttc))} | (hover ≤ 60 after an edit) | | |`);
   if (summarize.other && refine.other) {
     rows.push(`| summarize on --compare ${values.compare} (p50 ratio ${(summarize.other.p50 / summarize.p50).toFixed(2)}× this model's) | ${fmt(summarize.other.p50)} | ${fmt(summarize.other.p95)} | | | |`);
