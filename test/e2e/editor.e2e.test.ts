@@ -360,7 +360,9 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
 
   it("hover shows the model's token type next to the syntax tree's, and alone inside a syntax error", { skip: skipWithoutNer }, async () => {
     await step("model hover", async () => {
-      const editor = await openFile(page, PYTHON_FILE, "def load_config(");
+      // Earlier steps may have left this editor scrolled to another function: go to the line.
+      const editor = await openFile(page, PYTHON_FILE, "");
+      await goToLine(page, lineOf(readFileSync(join(workspace, PYTHON_FILE), "utf8"), DEF_LINE), 1);
       const token = tokenOnLine(editor, "def load_config(", "path");
       await token.waitFor({ state: "visible", timeout: 30_000 });
       const text = await hoverUntil(page, token, /model: [a-z. ]+ \(\d+%\)/);

@@ -142,7 +142,8 @@ export function tokenOnLine(editor: Locator, lineText: string, token: string): L
   return editor
     .locator(".view-line", { hasText: lineText })
     .first()
-    .locator("span > span", { hasText: new RegExp(`^${escaped}$`) })
+    // Adjacent tokens of one colour share a span, and a span may carry the spaces around its token.
+    .locator("span > span", { hasText: new RegExp(`^\\s*${escaped}\\s*$`) })
     .first();
 }
 
