@@ -1,7 +1,8 @@
 import type * as Ort from "onnxruntime-node";
 import { BOS } from "../../../training/tokenizer/bpe";
 import { prefixCache } from "./kvCache";
-import { CancelledError, type StepFunction } from "./search";
+import { logProb } from "./scoreTargets";
+import { checkCancelled, type StepFunction } from "./search";
 
 /**
  * Log-likelihoods of edited versions of one target (each ending in </s>), computed relative to
@@ -16,14 +17,6 @@ export interface EditScoreOptions {
   batch?: number;
   isCancelled?: () => boolean;
   onStep?: (steps: number) => void;
-}
-
-function logSoftmaxAt(logits: Float32Array, row: number, vocab: number, token: number): number {
-  let max = -Infinity;
-  for (let i = row * vocab; i < (row + 1) * vocab; i++) if (logits[i] > max) max = logits[i];
-  let sum = 0;
-  for (let i = row * vocab; i < (row + 1) * vocab; i++) sum += Math.exp(logits[i] - max);
-  return logits[row * vocab + token] - max - Math.log(sum);
 }
 
 /** Tokens shared at the start and at the end of two sequences (never overlapping). */
@@ -45,7 +38,7 @@ async function decodeOnce(step: StepFunction, target: number[], check: () => voi
     check();
     const out = await step([t === 0 ? BOS : target[t - 1]], cache);
     cache = out.cache;
-    logp.push(logSoftmaxAt(out.logits, 0, out.logits.length, target[t]));
+    logp.push(logProb(out.logits, 0, out.logits.length, target[t]));
     count();
   }
   return { logp, cache: cache as Ort.Tensor };
@@ -55,9 +48,7 @@ export async function scoreEdits(
   step: StepFunction, original: number[], edited: number[][], options: EditScoreOptions = {},
 ): Promise<{ original: number; edited: number[] }> {
   if (original.length === 0 || edited.some((t) => t.length === 0)) throw new Error("cannot score an empty target");
-  const check = () => {
-    if (options.isCancelled?.()) throw new CancelledError();
-  };
+  const check = () => checkCancelled(options);
   let steps = 0;
   const count = () => options.onStep?.(++steps);
   const base = await decodeOnce(step, original, check, count);
@@ -88,7 +79,7 @@ export async function scoreEdits(
         cache = out.cache;
         const vocab = out.logits.length / rows.length;
         rows.forEach((r, i) => {
-          if (t < r.end) parts[i] += logSoftmaxAt(out.logits, i, vocab, r.target[t]);
+          if (t < r.end) parts[i] += logProb(out.logits, i, vocab, r.target[t]);
         });
         count();
       }

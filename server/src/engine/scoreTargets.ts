@@ -1,7 +1,7 @@
 import type * as Ort from "onnxruntime-node";
 import { BOS } from "../../../training/tokenizer/bpe";
 import { selectBatchRows } from "./kvCache";
-import { CancelledError, type StepFunction } from "./search";
+import { checkCancelled, type StepFunction } from "./search";
 
 /**
  * Teacher-forced log-likelihood of several target sequences (each ending in </s>) under one
@@ -23,7 +23,8 @@ export function sharedPrefixLength(targets: number[][]): number {
   return n;
 }
 
-function logProb(logits: Float32Array, row: number, vocab: number, token: number): number {
+/** log softmax(logits row `row` of width `vocab`)[token]. */
+export function logProb(logits: Float32Array, row: number, vocab: number, token: number): number {
   let max = -Infinity;
   for (let i = row * vocab; i < (row + 1) * vocab; i++) if (logits[i] > max) max = logits[i];
   let sum = 0;
@@ -34,9 +35,6 @@ function logProb(logits: Float32Array, row: number, vocab: number, token: number
 export async function scoreTargets(step: StepFunction, targets: number[][], options: ScoreOptions = {}): Promise<number[]> {
   if (targets.length === 0) return [];
   if (targets.some((t) => t.length === 0)) throw new Error("cannot score an empty target");
-  const check = () => {
-    if (options.isCancelled?.()) throw new CancelledError();
-  };
   let steps = 0;
   const prefix = sharedPrefixLength(targets);
   // Steps 0..prefix in one row: inputs BOS, t0..t(prefix-1) are shared; the last of these
@@ -45,7 +43,7 @@ export async function scoreTargets(step: StepFunction, targets: number[][], opti
   let cache: unknown;
   let logits: Float32Array = new Float32Array(0);
   for (let t = 0; t <= prefix; t++) {
-    check();
+    checkCancelled(options);
     const result = await step([t === 0 ? BOS : targets[0][t - 1]], cache);
     cache = result.cache;
     logits = result.logits;
@@ -60,7 +58,7 @@ export async function scoreTargets(step: StepFunction, targets: number[][], opti
     const longest = Math.max(...rows.map((r) => r.length));
     let rowCache: unknown = selectBatchRows(cache as Ort.Tensor, rows.map(() => 0));
     for (let t = prefix + 1; t < longest; t++) {
-      check();
+      checkCancelled(options);
       // Rows already past their </s> are fed it again; their logits are ignored.
       const inputs = rows.map((r) => r[Math.min(t - 1, r.length - 1)]);
       const result = await step(inputs, rowCache);

@@ -31,7 +31,7 @@ export class CancelledError extends Error {
 
 export type StepFunction = (tokens: number[], cache: unknown) => Promise<{ logits: Float32Array; cache: unknown }>;
 
-function checkCancelled(options: SearchOptions): void {
+export function checkCancelled(options: Pick<SearchOptions, "isCancelled">): void {
   if (options.isCancelled?.()) throw new CancelledError();
 }
 

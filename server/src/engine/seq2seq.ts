@@ -141,10 +141,14 @@ export class Seq2SeqModel {
     return (options.beams ?? 1) > 1 ? searchBeam(step, search) : searchGreedy(step, search);
   }
 
-  /** Teacher-forced log-likelihood of each target (ids ending in </s>) given one source. */
-  async score(ids: number[], targets: number[][], options: ScoreOptions = {}, adapters: AdapterInputs = {}): Promise<number[]> {
+  private checkTargetLengths(targets: number[][]): void {
     const tooLong = targets.find((t) => t.length > this.contract.max_tgt);
     if (tooLong) throw new Error(`target of ${tooLong.length} tokens (allowed 1..${this.contract.max_tgt})`);
+  }
+
+  /** Teacher-forced log-likelihood of each target (ids ending in </s>) given one source. */
+  async score(ids: number[], targets: number[][], options: ScoreOptions = {}, adapters: AdapterInputs = {}): Promise<number[]> {
+    this.checkTargetLengths(targets);
     return scoreTargets(this.stepper(await this.encode(ids, adapters), adapters), targets, options);
   }
 
@@ -152,8 +156,7 @@ export class Seq2SeqModel {
   async scoreEdits(
     ids: number[], original: number[], edited: number[][], options: EditScoreOptions = {}, adapters: AdapterInputs = {},
   ): Promise<{ original: number; edited: number[] }> {
-    const tooLong = [original, ...edited].find((t) => t.length > this.contract.max_tgt);
-    if (tooLong) throw new Error(`target of ${tooLong.length} tokens (allowed 1..${this.contract.max_tgt})`);
+    this.checkTargetLengths([original, ...edited]);
     return scoreEdits(this.stepper(await this.encode(ids, adapters), adapters), original, edited, options);
   }
 
