@@ -15,10 +15,12 @@ rebuilding a session:
          ttc_logits f32 [B,S,C]
          hidden f32 [L+1,B,S,d]       states entering each encoder block, then the final output
                                       (what the workspace generator reads)
-  decoder.onnx (one step, self-attention cache)
-    in : input_ids int64 [B,1], encoder_mask int64 [B,S], cross_kv, past_kv f32 [D,2,B,H,P,h]
+  decoder.onnx (T new tokens after a self-attention cache of P)
+    in : input_ids int64 [B,T], encoder_mask int64 [B,S], cross_kv, past_kv f32 [D,2,B,H,P,h]
          (P = 0 on the first step), delta_A, delta_B
-    out: logits f32 [B,V], present_kv f32 [D,2,B,H,P+1,h]
+    out: logits f32 [B,T,V], present_kv f32 [D,2,B,H,P+T,h]
+         Generation feeds T = 1; scoring a known target feeds all its tokens at once
+         (causal: position t sees the cache and tokens up to t). Contract: "decoder_block": true.
 
 Zero adapters are exact no-ops (an up-projection or B of zeros), so "no adapter" is data too.
 A LoRA adapter trained with scale s is fed as A = lora_A, B = s * lora_B; two adapters on the
@@ -103,7 +105,7 @@ class DecoderGraph(nn.Module):
         cross = [(cross_kv[i, 0], cross_kv[i, 1]) for i in range(n)]
         past = [(past_kv[i, 0], past_kv[i, 1]) for i in range(n)]
         logits, present = self.model.decode(input_ids, cross, encoder_mask > 0, past, deltas)
-        return logits[:, -1], torch.stack([torch.stack(kv) for kv in present])
+        return logits, torch.stack([torch.stack(kv) for kv in present])
 
 
 def neutral_inputs(model: Seq2Seq, batch: int = 1, src_len: int = 7, rank: int = 1, bottleneck: int = 1):
@@ -145,18 +147,18 @@ def export(model: Seq2Seq, out_dir: str) -> Dict[str, str]:
                           "cross_kv": {2: "batch", 4: "src"}, "ttc_logits": {0: "batch", 1: "src"},
                           "hidden": {1: "batch", 2: "src"}})
         cross_kv, _, _ = encoder(*enc_args)
-        # Cross-attention K/V of the first step, and a cache of 3 steps so P is symbolic.
+        # Cross-attention K/V of the first step, 2 new tokens after a cache of 3, so T and P are symbolic.
         decoder = DecoderGraph(model)
         D, H, h = model.cfg.n_dec_layers, model.cfg.n_heads, model.cfg.d_model // model.cfg.n_heads
-        dec_args = (torch.tensor([[1]]), x["attention_mask"], cross_kv, torch.zeros(D, 2, 1, H, 3, h),
+        dec_args = (torch.tensor([[1, 5]]), x["attention_mask"], cross_kv, torch.zeros(D, 2, 1, H, 3, h),
                     x["delta_A"], x["delta_B"])
         torch.onnx.export(
             decoder, dec_args, dec_path, opset_version=OPSET, input_names=DECODER_INPUTS,
             output_names=["logits", "present_kv"],
-            dynamic_axes={"input_ids": {0: "batch"}, "encoder_mask": {0: "batch", 1: "src"},
+            dynamic_axes={"input_ids": {0: "batch", 1: "steps"}, "encoder_mask": {0: "batch", 1: "src"},
                           "cross_kv": {2: "batch", 4: "src"}, "past_kv": {2: "batch", 4: "past"},
                           "delta_A": {1: "rank"}, "delta_B": {2: "rank"},
-                          "logits": {0: "batch"}, "present_kv": {2: "batch", 4: "total"}})
+                          "logits": {0: "batch", 1: "steps"}, "present_kv": {2: "batch", 4: "total"}})
     return {"encoder": enc_path, "decoder": dec_path}
 
 
@@ -164,7 +166,7 @@ def contract(model: Seq2Seq) -> dict:
     cfg = model.cfg
     return {"opset": OPSET, "slots": delta_slots(model), "d_model": cfg.d_model, "n_heads": cfg.n_heads,
             "n_enc_layers": cfg.n_enc_layers, "n_dec_layers": cfg.n_dec_layers, "vocab_size": cfg.vocab_size,
-            "max_src": cfg.max_src, "max_tgt": cfg.max_tgt, "num_labels": cfg.num_labels}
+            "max_src": cfg.max_src, "max_tgt": cfg.max_tgt, "num_labels": cfg.num_labels, "decoder_block": True}
 
 
 def load_base(path: str) -> Seq2Seq:

@@ -74,7 +74,7 @@ def main(argv=None) -> None:
     ap.add_argument("--summarize-adapter", help="adapter trained on summaries alone (train.py --tasks summarize); "
                     "used for summarize instead of --task-adapter")
     ap.add_argument("--refine-adapter", help="adapter trained on repairs alone; used for refine instead of --task-adapter")
-    ap.add_argument("--task-ner", help="NER adapter the task adapter was trained on top of")
+    ap.add_argument("--task-ner", help="NER adapter the task adapters (task, summarize, refine) were trained on top of")
     ap.add_argument("--ner-adapter", help="NER adapter for model-predicted token types (hover)")
     ap.add_argument("--metrics", help="JSON written by the evaluation harness")
     ap.add_argument("--data", help="encoded data folder (its snapshot hash is recorded)")
@@ -147,7 +147,7 @@ def main(argv=None) -> None:
         manifest["adapters"]["ner"] = {"path": adapters["ner"]}
     for task in ("summarize", "refine"):
         if task in adapters:
-            manifest["adapters"][task] = {"path": adapters[task]}
+            manifest["adapters"][task] = {"path": adapters[task], **({"ner": adapters["task_ner"]} if "task_ner" in adapters else {})}
     if generator:
         manifest["generator"] = generator
     files = []

@@ -62,7 +62,7 @@ const PYTHON_FILE = "src/inventory/config.py";
 const DEF_LINE = "def load_config(path: str, defaults: dict | None = None) -> Config:";
 /** A fixture with a seeded bug for refine (see the file's module docstring). */
 const SEEDED_BUG_FILE = "src/inventory/pricing.py";
-const SEEDED_BUG_DEF = "def apply_discount(";
+const SEEDED_BUG_DEF = "def order_total(";
 const skipWithoutModel = MODEL_INSTALLED ? false : "no model in models/ (the no-model path is tested above)";
 /** What the installed manifest says: a task it disables (with the reason), and whether it has NER adapters. */
 const MANIFEST = MODEL_INSTALLED && existsSync(join(repoRoot, "models", "manifest.json"))
@@ -78,22 +78,31 @@ const lineOf = (text: string, needle: string): number => text.split("\n").findIn
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls a file on disk until `ok` holds for its text (saves go through code-server). */
+/**
+ * The file's text once `ok` holds for it and it reads the same twice in a row: a save truncates the
+ * file before writing it, and a read in between sees it empty or half written.
+ */
 async function diskText(path: string, ok: (text: string) => boolean, timeout = 30_000): Promise<string> {
   const deadline = Date.now() + timeout;
+  let previous: string | undefined;
   let text = readFileSync(path, "utf8");
-  while (!ok(text) && Date.now() < deadline) {
+  while (!(ok(text) && text === previous) && Date.now() < deadline) {
     await sleep(250);
+    previous = text;
     text = readFileSync(path, "utf8");
   }
   return text;
 }
 
 /**
- * The seeded bug in SEEDED_BUG_FILE adds the discount; the fix takes it off. Whether the model
- * finds it is a quality figure (logged; the shipped model ranks it below two other edits of 23,
- * docs/training.md), not something this test of the editor flow can require.
+ * The seeded bug in SEEDED_BUG_FILE's order_total skips the first price; the fix counts from 0.
+ * `before` fixed is `after` with the fixed range put back to the buggy one: nothing else changed.
+ * (The model fixes 3 of the 8 seeded bugs tried, docs/training.md; the file's other one,
+ * apply_discount, is among those it misses.)
  */
-const seededBugFixed = (text: string): boolean => /return price \* \(1 - percent \/ 100\)/.test(text);
+const SEEDED_BUG = "range(1, len(prices))";
+const onlyTheSeededBugFixed = (before: string, after: string): boolean =>
+  after !== before && after.replace(/range\((0, )?len\(prices\)\)/, SEEDED_BUG) === before;
 
 /** What the same engine (the repository's CLI on models/) proposes for the function at LINE. */
 function cliRefine(path: string, line: number): string {
@@ -181,7 +190,7 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
     await step("hover", async () => {
       const editor = await openFile(page, PYTHON_FILE, "def load_config(");
       const token = tokenOnLine(editor, "def load_config(", "path");
-      await token.waitFor({ state: "visible", timeout: 30_000 });
+      await token.span.waitFor({ state: "visible", timeout: 30_000 });
       const text = await hoverUntil(page, token, /load_config/);
       console.log(`# hover: ${JSON.stringify(text)}`);
       assert.match(text, /parameter/i, `hover does not name the token type: ${text}`);
@@ -206,7 +215,7 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
       for (const c of cases) {
         const editor = await openFile(page, c.file, c.line);
         const token = tokenOnLine(editor, c.line, c.token);
-        await token.waitFor({ state: "visible", timeout: 30_000 });
+        await token.span.waitFor({ state: "visible", timeout: 30_000 });
         const text = await hoverUntil(page, token, c.expect, 60_000);
         console.log(`# hover ${c.file} ${c.token}: ${JSON.stringify(text)}`);
         await page.mouse.move(5, 5);
@@ -352,9 +361,8 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
       await diffTab.first().waitFor({ state: "detached", timeout: 30_000 });
       await saveActiveEditor(page, "pricing.py");
       const after = await diskText(path, (text) => text !== before);
-      assert.notEqual(proposed, before.slice(before.indexOf(SEEDED_BUG_DEF)).replace(/\n$/, ""), "the proposal changes nothing");
       assert.ok(after.includes(proposed), `the file does not hold the proposed function:\n${after}`);
-      console.log(`# seeded bug fixed by the model: ${seededBugFixed(after) ? "yes" : "no"}`);
+      assert.ok(onlyTheSeededBugFixed(before, after), `the refinement does not fix the seeded bug (${SEEDED_BUG}) alone:\n${after}`);
     });
   });
 
@@ -364,7 +372,7 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
       const editor = await openFile(page, PYTHON_FILE, "");
       await goToLine(page, lineOf(readFileSync(join(workspace, PYTHON_FILE), "utf8"), DEF_LINE), 1);
       const token = tokenOnLine(editor, "def load_config(", "path");
-      await token.waitFor({ state: "visible", timeout: 30_000 });
+      await token.span.waitFor({ state: "visible", timeout: 30_000 });
       const text = await hoverUntil(page, token, /model: [a-z. ]+ \(\d+%\)/);
       console.log(`# model hover: ${JSON.stringify(text)}`);
       assert.match(text, /parameter/i);
@@ -372,7 +380,7 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
       const broken = await openFile(page, "src/inventory/draft.py", "def restock_plan(");
       // tree-sitter recovers at the `for` and wraps the `if` condition below it in an ERROR node.
       const inError = tokenOnLine(broken, "if levels[item] < minimum", "minimum");
-      await inError.waitFor({ state: "visible", timeout: 30_000 });
+      await inError.span.waitFor({ state: "visible", timeout: 30_000 });
       const alone = await hoverUntil(page, inError, /predicted by the model/);
       console.log(`# model hover in a syntax error: ${JSON.stringify(alone)}`);
       assert.doesNotMatch(alone, /disagrees/);

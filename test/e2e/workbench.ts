@@ -136,29 +136,52 @@ export async function goToLine(page: Page, line: number, column = 1): Promise<vo
   throw new Error(`could not go to ${line}:${column}: ${String(lastError)}`);
 }
 
-/** The token span `token` on the editor line that contains `lineText`. */
-export function tokenOnLine(editor: Locator, lineText: string, token: string): Locator {
+/** A token on an editor line: the span that shows it, and the token's own text. */
+export interface LineToken {
+  span: Locator;
+  text: string;
+}
+
+/** The token `token` on the editor line that contains `lineText`. */
+export function tokenOnLine(editor: Locator, lineText: string, token: string): LineToken {
   const escaped = token.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return editor
+  const span = editor
     .locator(".view-line", { hasText: lineText })
     .first()
-    // Adjacent tokens of one colour share a span, and a span may carry the spaces around its token.
-    .locator("span > span", { hasText: new RegExp(`^\\s*${escaped}\\s*$`) })
+    // Adjacent tokens of one colour share a span (e.g. "< minimum:"), so match the token as a word in it.
+    .locator("span > span", { hasText: new RegExp(`(^|[^\\w$])${escaped}([^\\w$]|$)`) })
     .first();
+  return { span, text: token };
+}
+
+/** The on-screen box of the token's own characters inside its span (a DOM Range over the text node). */
+async function tokenBox(target: LineToken): Promise<{ x: number; y: number; width: number; height: number } | null> {
+  return target.span.evaluate((el, text) => {
+    const node = el.firstChild;
+    const content = node?.textContent ?? "";
+    const word = new RegExp(`(^|[^\\w$])(${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")})([^\\w$]|$)`).exec(content);
+    if (!node || !word) return null;
+    const start = word.index + word[1].length;
+    const range = el.ownerDocument.createRange();
+    range.setStart(node, start);
+    range.setEnd(node, start + text.length);
+    const r = range.getBoundingClientRect();
+    return { x: r.left, y: r.top, width: r.width, height: r.height };
+  }, target.text);
 }
 
 /**
  * Hovers the mouse over `target` until a hover whose text matches `expect` is shown, moving away and
  * back between tries (the language server may still be starting). Returns the hover's text.
  */
-export async function hoverUntil(page: Page, target: Locator, expect: RegExp, timeout = 120_000): Promise<string> {
+export async function hoverUntil(page: Page, target: LineToken, expect: RegExp, timeout = 120_000): Promise<string> {
   const deadline = Date.now() + timeout;
   const hover = page.locator(".monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents");
   let lastText = "";
   while (Date.now() < deadline) {
     await page.mouse.move(5, 5);
     await hover.first().waitFor({ state: "hidden", timeout: 5_000 }).catch(() => undefined);
-    const box = await target.boundingBox();
+    const box = await tokenBox(target);
     if (!box) throw new Error("hover target has no box on screen");
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
     try {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { BANNED, CodeModel, EDIT_LENGTH_PENALTY, TaskDisabledError } from "./codeModel";
 import { exportTinyModel, writeManifest } from "./tinyModel.testutil";
-import { loadDeltas, type Deltas } from "./adapters";
+import { loadDeltas, loadNer, type Deltas } from "./adapters";
 import { REFINE, SUMMARIZE } from "../../../training/tokenizer/bpe";
 import { targetSequence } from "../../../training/tokenizer/sequences";
 import { createParser } from "../parsing/parser";
@@ -80,6 +80,27 @@ test("a task's own adapter serves that task; the other task keeps the shared tas
       perTask.sourceIds(REFINE, "python", code).ids, { maxTokens: 6, banned: BANNED }, { deltas: [] })));
   } finally {
     await perTask.release();
+    rmSync(adapted, { recursive: true, force: true });
+  }
+});
+
+test("a task adapter trained on frozen NER adapters runs under them; hover's NER adapter stays separate", async () => {
+  const adapted = exportTinyModel(["--random-adapters"]);
+  writeManifest(adapted, { summarize: { path: "adapters/lora.json", ner: "adapters/ner.json" } });
+  const stacked = await CodeModel.load(adapted, ["cpu"], 1);
+  try {
+    const code = "def add(a, b):\n    return a + b\n";
+    const lora = loadDeltas(join(adapted, "adapters/lora.json"), stacked.seq2seq.contract);
+    const ner = loadNer(join(adapted, "adapters/ner.json"));
+    const ids = stacked.sourceIds(SUMMARIZE, "python", code).ids;
+    const options = { maxTokens: 6, banned: BANNED, noRepeatNgram: 3 };
+    const withNer = stacked.tokenizer.decode(await stacked.seq2seq.generate(ids, options, { deltas: [lora], ner }));
+    const withoutNer = stacked.tokenizer.decode(await stacked.seq2seq.generate(ids, options, { deltas: [lora] }));
+    assert.notEqual(withNer, withoutNer, "the random NER adapter changes nothing: the test cannot tell the arms apart");
+    assert.equal((await stacked.summarize({ code, language: "python", maxTokens: 6 })).text, withNer);
+    assert.equal(stacked.adapters.ner, undefined);
+  } finally {
+    await stacked.release();
     rmSync(adapted, { recursive: true, force: true });
   }
 });

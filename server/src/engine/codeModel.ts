@@ -20,8 +20,9 @@ import type { SearchOptions } from "./search";
  *   tokenizer: { path, sha256 }          the tokenizer the model was trained with
  *   onnx:      { dir }                    folder with encoder.onnx, decoder.onnx, onnx-contract.json
  *   adapters:  { task?: { path, ner? }, ner?: { path },      adapter files (NAME.json + NAME.bin);
- *                summarize?: { path }, refine?: { path } }  a task's own adapter, used for that task
- *                                                           instead of `task` (trained on it alone)
+ *                summarize?: { path, ner? },              a task's own adapter, used for that task
+ *                refine?: { path, ner? } }                instead of `task` (trained on it alone);
+ *                                                           `ner`: the frozen NER adapter it was trained on
  *   tasks:     { refine?: { disabled: "reason" }, ... }     tasks this model must not serve (a
  *              model is shipped for what it measurably does well; see training/package_model.py)
  *              { refine?: { strategy: "edits" | "generate" } } how refine works by default (below)
@@ -56,6 +57,8 @@ export interface ModelAdapters {
   task?: Deltas;
   /** Adapters trained on one task alone; a task without one uses `task`. */
   byTask?: Partial<Record<ModelTask, Deltas>>;
+  /** The frozen NER adapters a task adapter was trained on top of (run under it). */
+  byTaskNer?: Partial<Record<ModelTask, NerWeights>>;
   taskNer?: NerWeights;
   ner?: NerWeights;
 }
@@ -95,7 +98,12 @@ export const BANNED = SPECIAL_TOKENS.map((_, id) => id).filter((id) => id !== EO
 interface ManifestExtras {
   tokenizer?: { path: string; sha256?: string };
   onnx?: { dir?: string };
-  adapters?: { task?: { path: string; ner?: string }; ner?: { path: string }; summarize?: { path: string }; refine?: { path: string } };
+  adapters?: {
+    task?: { path: string; ner?: string };
+    ner?: { path: string };
+    summarize?: { path: string; ner?: string };
+    refine?: { path: string; ner?: string };
+  };
   tasks?: { refine?: { strategy?: string } };
 }
 
@@ -131,14 +139,21 @@ export class CodeModel {
       throw new Error(`model vocabulary ${seq2seq.contract.vocab_size} is smaller than the tokenizer's ${tokenizer.vocabSize}`);
     }
     const a = manifest.adapters ?? {};
+    const ners = new Map<string, NerWeights>();
+    const ner = (path: string | undefined) => {
+      if (!path) return undefined;
+      if (!ners.has(path)) ners.set(path, loadNer(join(dir, path)));
+      return ners.get(path);
+    };
     const adapters: ModelAdapters = {
       task: a.task && loadDeltas(join(dir, a.task.path), seq2seq.contract),
       byTask: {
         summarize: a.summarize && loadDeltas(join(dir, a.summarize.path), seq2seq.contract),
         refine: a.refine && loadDeltas(join(dir, a.refine.path), seq2seq.contract),
       },
-      taskNer: a.task?.ner ? loadNer(join(dir, a.task.ner)) : undefined,
-      ner: a.ner && loadNer(join(dir, a.ner.path)),
+      byTaskNer: { summarize: ner(a.summarize?.ner), refine: ner(a.refine?.ner) },
+      taskNer: ner(a.task?.ner),
+      ner: ner(a.ner?.path),
     };
     return new CodeModel(dir, manifest.name ?? "codeadapt", tokenizer, seq2seq, adapters, disabledTasksOf(manifest), refineStrategyOf(manifest));
   }
@@ -165,7 +180,7 @@ export class CodeModel {
   private adaptersFor(task: ModelTask, request: GenerationRequest): { deltas: Deltas[]; ner?: NerWeights } {
     const own = this.adapters.byTask?.[task];
     const deltas = [own ?? this.adapters.task, request.workspace].filter((d): d is Deltas => !!d);
-    return { deltas, ner: own ? undefined : this.adapters.taskNer };
+    return { deltas, ner: own ? this.adapters.byTaskNer?.[task] : this.adapters.taskNer };
   }
 
   private async run(task: ModelTask, request: GenerationRequest, defaults: SearchOptions): Promise<GenerationResult> {

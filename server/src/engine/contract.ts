@@ -12,6 +12,8 @@ export interface OnnxContract {
   max_src: number;
   max_tgt: number;
   num_labels: number;
+  /** decoder.onnx takes T tokens per row and returns logits for all T (exports since 2026-11-27's sixth session). */
+  decoder_block?: boolean;
 }
 
 export function readContract(path: string): OnnxContract {

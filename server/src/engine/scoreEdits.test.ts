@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { EOS } from "../../../training/tokenizer/bpe";
-import { Seq2SeqModel } from "./seq2seq";
-import { sharedEnds } from "./scoreEdits";
+import { blockBySteps, Seq2SeqModel } from "./seq2seq";
+import { scoreEdits, sharedEnds } from "./scoreEdits";
 import { CancelledError } from "./search";
 import { exportTinyModel, ROOT } from "./tinyModel.testutil";
 import { join } from "node:path";
@@ -68,4 +68,21 @@ test("a window covering everything after each edit is exact too; a short one dec
   let calls = 0;
   await assert.rejects(model.scoreEdits(source, original, edited, { isCancelled: () => ++calls > 3 }), CancelledError);
   await assert.rejects(model.scoreEdits(source, original, [[]]), /empty target/);
+});
+
+test("the decoder takes a block of tokens per row: its logits are those of one step at a time", async () => {
+  for (const m of [model, rotary]) {
+    assert.equal(m.contract.decoder_block, true);
+    const encoded = await m.encode(source);
+    const tokens = [[1, 50, 51, 52], [1, 60, 61, 62]];
+    const block = await m.blockDecoder(encoded)(tokens, undefined);
+    const steps = await blockBySteps(m.stepper(encoded))(tokens, undefined);
+    assert.equal(block.logits.length, steps.logits.length);
+    let worst = 0;
+    block.logits.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - steps.logits[i]))));
+    assert.ok(worst < 1e-3, `largest difference ${worst}`);
+    const viaSteps = await scoreEdits(blockBySteps(m.stepper(encoded)), original, edited, { window: 4 });
+    const viaBlocks = await scoreEdits(m.blockDecoder(encoded), original, edited, { window: 4 });
+    viaSteps.edited.forEach((s, i) => assert.ok(Math.abs(s - viaBlocks.edited[i]) < 1e-3));
+  }
 });

@@ -2,7 +2,7 @@ import type * as Ort from "onnxruntime-node";
 import { BOS } from "../../../training/tokenizer/bpe";
 import { prefixCache } from "./kvCache";
 import { logProb } from "./scoreTargets";
-import { checkCancelled, type StepFunction } from "./search";
+import { checkCancelled, type BlockFunction } from "./search";
 
 /**
  * Log-likelihoods of edited versions of one target (each ending in </s>), computed relative to
@@ -11,6 +11,8 @@ import { checkCancelled, type StepFunction } from "./search";
  * that cache and decodes only its changed tokens plus `window` tokens after them. Tokens further
  * on are the same text as the original's and are taken to score alike: this is what makes
  * ranking many candidate repairs affordable. With window = Infinity the scores are exact.
+ * Each decode is one call of a block decoder (several tokens per row); `onStep` counts the
+ * positions decoded per row.
  */
 export interface EditScoreOptions {
   window?: number;
@@ -30,32 +32,54 @@ export function sharedEnds(a: number[], b: number[]): { head: number; tail: numb
 
 const sum = (xs: number[], from: number, to: number) => xs.slice(from, to).reduce((s, x) => s + x, 0);
 
-/** Per-token log-probabilities of `target` and the cache after its last input token. */
-async function decodeOnce(step: StepFunction, target: number[], check: () => void, count: () => void): Promise<{ logp: number[]; cache: Ort.Tensor }> {
-  const logp: number[] = [];
-  let cache: unknown;
-  for (let t = 0; t < target.length; t++) {
-    check();
-    const out = await step([t === 0 ? BOS : target[t - 1]], cache);
-    cache = out.cache;
-    logp.push(logProb(out.logits, 0, out.logits.length, target[t]));
-    count();
-  }
-  return { logp, cache: cache as Ort.Tensor };
+/** Per-token log-probabilities of `target` (one decoder call) and the cache after its last input token. */
+async function decodeOnce(block: BlockFunction, target: number[]): Promise<{ logp: number[]; cache: Ort.Tensor }> {
+  const out = await block([[BOS, ...target.slice(0, -1)]], undefined);
+  const vocab = out.logits.length / target.length;
+  return { logp: target.map((token, t) => logProb(out.logits, t, vocab, token)), cache: out.cache as Ort.Tensor };
+}
+
+interface EditJob {
+  index: number;
+  target: number[];
+  /** Decode target[start .. end); the original's own tokens there score `originalPart`. */
+  start: number;
+  end: number;
+  originalPart: number;
+}
+
+/** Log-likelihood of each job's target[start .. end), all sharing one start: one decoder call. */
+async function decodeFrom(block: BlockFunction, base: Ort.Tensor, start: number, rows: EditJob[]): Promise<number[]> {
+  const longest = Math.max(...rows.map((r) => r.end));
+  // Causal: a row padded past its end (with its last token) never changes what came before.
+  const inputs = rows.map((r) => Array.from({ length: longest - start }, (_, i) => {
+    const t = start + i;
+    return t === 0 ? BOS : r.target[Math.min(t, r.target.length) - 1];
+  }));
+  const cache = start > 0 ? prefixCache(base, start, rows.length) : undefined;
+  const out = await block(inputs, cache);
+  const width = longest - start;
+  const vocab = out.logits.length / (rows.length * width);
+  return rows.map((r, i) => {
+    let part = 0;
+    for (let t = start; t < r.end; t++) part += logProb(out.logits, i * width + (t - start), vocab, r.target[t]);
+    return part;
+  });
 }
 
 export async function scoreEdits(
-  step: StepFunction, original: number[], edited: number[][], options: EditScoreOptions = {},
+  block: BlockFunction, original: number[], edited: number[][], options: EditScoreOptions = {},
 ): Promise<{ original: number; edited: number[] }> {
   if (original.length === 0 || edited.some((t) => t.length === 0)) throw new Error("cannot score an empty target");
-  const check = () => checkCancelled(options);
   let steps = 0;
-  const count = () => options.onStep?.(++steps);
-  const base = await decodeOnce(step, original, check, count);
+  const decoded = (positions: number) => options.onStep?.((steps += positions));
+  checkCancelled(options);
+  const base = await decodeOnce(block, original);
+  decoded(original.length);
   const total = sum(base.logp, 0, base.logp.length);
   const window = options.window ?? 16;
   // Each edit: decode target[head .. end) from the original's cache at `head`.
-  const jobs = edited.map((target, index) => {
+  const jobs: EditJob[] = edited.map((target, index) => {
     const { head, tail } = sharedEnds(original, target);
     const start = Math.min(head, target.length - 1, original.length - 1);
     const end = Math.min(target.length, target.length - tail + window);
@@ -63,27 +87,16 @@ export async function scoreEdits(
     return { index, target, start, end, originalPart: sum(base.logp, start, originalEnd) };
   });
   const scores = new Array<number>(edited.length).fill(total);
-  const byStart = new Map<number, typeof jobs>();
+  const byStart = new Map<number, EditJob[]>();
   for (const job of jobs) byStart.set(job.start, [...(byStart.get(job.start) ?? []), job]);
   const width = Math.max(1, options.batch ?? 16);
   for (const [start, group] of byStart) {
     for (let from = 0; from < group.length; from += width) {
+      checkCancelled(options);
       const rows = group.slice(from, from + width);
-      let cache: unknown = start > 0 ? prefixCache(base.cache, start, rows.length) : undefined;
-      const parts = rows.map(() => 0);
-      const longest = Math.max(...rows.map((r) => r.end));
-      for (let t = start; t < longest; t++) {
-        check();
-        const inputs = rows.map((r) => (t === 0 ? BOS : r.target[Math.min(t, r.target.length) - 1]));
-        const out = await step(inputs, cache);
-        cache = out.cache;
-        const vocab = out.logits.length / rows.length;
-        rows.forEach((r, i) => {
-          if (t < r.end) parts[i] += logProb(out.logits, i, vocab, r.target[t]);
-        });
-        count();
-      }
+      const parts = await decodeFrom(block, base.cache, start, rows);
       rows.forEach((r, i) => (scores[r.index] = total - r.originalPart + parts[i]));
+      decoded(Math.max(...rows.map((r) => r.end)) - start);
     }
   }
   return { original: total, edited: scores };

@@ -30,6 +30,11 @@ export class CancelledError extends Error {
 }
 
 export type StepFunction = (tokens: number[], cache: unknown) => Promise<{ logits: Float32Array; cache: unknown }>;
+/**
+ * T tokens per row at once after the cache (every row the same length): logits [rows, T, V] and
+ * the cache grown by T. Position t sees the cache and the row's tokens up to t (causal).
+ */
+export type BlockFunction = (tokens: number[][], cache: unknown) => Promise<{ logits: Float32Array; cache: unknown }>;
 
 export function checkCancelled(options: Pick<SearchOptions, "isCancelled">): void {
   if (options.isCancelled?.()) throw new CancelledError();

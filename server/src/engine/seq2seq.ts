@@ -6,7 +6,7 @@ import { createSession, floatTensor, int64Tensor } from "./ort";
 import { repeatBatch } from "./kvCache";
 import { scoreEdits, type EditScoreOptions } from "./scoreEdits";
 import { scoreTargets, type ScoreOptions } from "./scoreTargets";
-import { searchBeam, searchGreedy, type SearchOptions, type StepFunction } from "./search";
+import { searchBeam, searchGreedy, type BlockFunction, type SearchOptions, type StepFunction } from "./search";
 
 /**
  * The encoder and decoder-step sessions of one exported model, and generation over them.
@@ -157,11 +157,27 @@ export class Seq2SeqModel {
     ids: number[], original: number[], edited: number[][], options: EditScoreOptions = {}, adapters: AdapterInputs = {},
   ): Promise<{ original: number; edited: number[] }> {
     this.checkTargetLengths([original, ...edited]);
-    return scoreEdits(this.stepper(await this.encode(ids, adapters), adapters), original, edited, options);
+    const encoded = await this.encode(ids, adapters);
+    const block = this.contract.decoder_block ? this.blockDecoder(encoded, adapters) : blockBySteps(this.stepper(encoded, adapters));
+    return scoreEdits(block, original, edited, options);
   }
 
   /** Decoder step over a batch of hypotheses sharing one source; the cache stays opaque. */
   stepper(encoded: EncoderOutput, adapters: AdapterInputs = {}): StepFunction {
+    const block = this.decoderRun(encoded, adapters);
+    return (tokens, cache) => block(tokens.map((token) => [token]), cache);
+  }
+
+  /**
+   * Several tokens per row in one decoder call (graphs whose contract says `decoder_block`; older
+   * exports return the last position's logits only: use blockBySteps over stepper instead).
+   */
+  blockDecoder(encoded: EncoderOutput, adapters: AdapterInputs = {}): BlockFunction {
+    if (!this.contract.decoder_block) throw new Error("this export's decoder returns one position's logits: re-export it");
+    return this.decoderRun(encoded, adapters);
+  }
+
+  private decoderRun(encoded: EncoderOutput, adapters: AdapterInputs): BlockFunction {
     const deltas = this.deltaFeeds(adapters);
     const { n_dec_layers: D, n_heads: H, d_model: d } = this.contract;
     const h = d / H;
@@ -169,6 +185,8 @@ export class Seq2SeqModel {
     const S = encoded.mask.length;
     return async (tokens, cache) => {
       const batch = tokens.length;
+      const steps = tokens[0].length;
+      if (tokens.some((row) => row.length !== steps)) throw new Error("decoder block: rows of different lengths");
       let cross = crossFor.get(batch);
       if (!cross) {
         cross = repeatBatch(encoded.crossKv, D * 2, batch, H * S * h);
@@ -176,7 +194,7 @@ export class Seq2SeqModel {
       }
       const past = (cache as Ort.Tensor | undefined) ?? floatTensor(new Float32Array(0), [D, 2, batch, H, 0, h]);
       const out = await this.decoder.run({
-        input_ids: int64Tensor(tokens, [batch, 1]),
+        input_ids: int64Tensor(tokens.flat(), [batch, steps]),
         encoder_mask: int64Tensor(new Array(batch * S).fill(1), [batch, S]),
         cross_kv: cross,
         past_kv: past,
@@ -185,4 +203,24 @@ export class Seq2SeqModel {
       return { logits: out.logits.data as Float32Array, cache: out.present_kv };
     };
   }
+}
+
+/** A block decoder made of single steps, for exports whose decoder returns one position's logits. */
+export function blockBySteps(step: StepFunction): BlockFunction {
+  return async (tokens, cache) => {
+    const rows = tokens.length;
+    const steps = tokens[0].length;
+    const parts: Float32Array[] = [];
+    for (let t = 0; t < steps; t++) {
+      const out = await step(tokens.map((row) => row[t]), cache);
+      cache = out.cache;
+      parts.push(out.logits);
+    }
+    const vocab = parts[0].length / rows;
+    const logits = new Float32Array(rows * steps * vocab);
+    parts.forEach((part, t) => {
+      for (let r = 0; r < rows; r++) logits.set(part.subarray(r * vocab, (r + 1) * vocab), (r * steps + t) * vocab);
+    });
+    return { logits, cache };
+  };
 }

@@ -1,8 +1,16 @@
 """Prices after discounts.
 
-apply_discount carries a seeded bug for the end-to-end refine test: the discount is added to the
-price instead of taken off it.
+Two seeded bugs for the end-to-end refine test:
+- order_total starts counting at the second price, so the first is never charged;
+- apply_discount adds the discount to the price instead of taking it off.
 """
+
+
+def order_total(prices: list[float]) -> float:
+    total = 0.0
+    for i in range(1, len(prices)):
+        total += prices[i]
+    return total
 
 
 def apply_discount(price: float, percent: float) -> float:
