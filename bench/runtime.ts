@@ -181,6 +181,9 @@ async function main(): Promise<void> {
     rows.push(`| summarize on --compare ${values.compare} (p50 ratio ${(summarize.other.p50 / summarize.p50).toFixed(2)}× this model's) | ${fmt(summarize.other.p50)} | ${fmt(summarize.other.p95)} | | | |`);
     rows.push(`| refine on --compare ${values.compare} (p50 ratio ${(refine.other.p50 / refine.p50).toFixed(2)}× this model's) | ${fmt(refine.other.p50)} | ${fmt(refine.other.p95)} | | | |`);
   }
+  if (refineEdits.other) {
+    rows.push(`| refine by edits on --compare ${values.compare} (p50 ratio ${(refineEdits.other.p50 / refineEdits.p50).toFixed(2)}× this model's) | ${fmt(refineEdits.other.p50)} | ${fmt(refineEdits.other.p95)} | | | |`);
+  }
   rows.push(`| adapter switch (task + workspace deltas, cached pair) | ${fmt(median(switches))} | ${fmt(p95(switches))} | ≤ 5 | | |`);
   rows.push(`| first request with a new workspace adapter (concatenation, once per build) | ${fmt(median(firstUse))} | ${fmt(p95(firstUse))} | | | |`);
   console.log(`Model: ${model.name}${random ? " (RANDOM weights, small size: speed only)" : ""}; weights ${storage || "float32"}; device ${model.device}; ${threads} threads; ${repeats} repeats`);
