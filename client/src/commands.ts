@@ -37,8 +37,12 @@ export function registerCommands(context: vscode.ExtensionContext, getClient: Cl
   };
 
   const report = async (what: string, error: unknown): Promise<void> => {
-    if (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled) return;
-    if (error instanceof vscode.CancellationError) return;
+    if ((error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled) || error instanceof vscode.CancellationError) {
+      // Said briefly where the user looks, so a cancel visibly took effect.
+      output.info(`${what} cancelled`);
+      vscode.window.setStatusBarMessage(`CodeAdapt: ${what} cancelled, nothing changed`, 5000);
+      return;
+    }
     const message = error instanceof Error ? error.message : String(error);
     output.warn(`${what}: ${message}`);
     if (error instanceof ResponseError && MODEL_ERRORS.has(error.code)) {

@@ -366,6 +366,27 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
     });
   });
 
+  it("Cancel while refine runs: no diff opens, the file is untouched", { skip: MODEL_INSTALLED && REFINE_DISABLED ? "the installed model disables refine" : skipWithoutModel }, async () => {
+    await step("refine cancel", async () => {
+      // Longer than the model reads: refine writes the whole function, which takes seconds.
+      const file = "src/inventory/report.py";
+      const path = join(workspace, file);
+      const before = readFileSync(path, "utf8");
+      await clearNotifications(page);
+      await openFile(page, file, "def stock_report(");
+      await goToLine(page, lineOf(before, "def stock_report(") + 2, 5);
+      await runCommand(page, "CodeAdapt: Refine");
+      const progress = page.locator(".notifications-toasts .notification-toast", { hasText: /CodeAdapt: refining/ }).first();
+      await progress.waitFor({ state: "visible", timeout: 30_000 });
+      await progress.hover();
+      await progress.getByRole("button", { name: /Cancel/ }).click();
+      await page.locator(".statusbar-item", { hasText: /refine cancelled, nothing changed/ }).first().waitFor({ state: "visible", timeout: 30_000 });
+      assert.equal(await page.locator(".tabs-container .tab", { hasText: /original ↔ refined/ }).count(), 0, "a diff opened");
+      assert.equal(await editorIsDirty(page, "report.py"), false, "Cancel changed the document");
+      assert.equal(readFileSync(path, "utf8"), before);
+    });
+  });
+
   it("hover shows the model's token type next to the syntax tree's, and alone inside a syntax error", { skip: skipWithoutNer }, async () => {
     await step("model hover", async () => {
       // Earlier steps may have left this editor scrolled to another function: go to the line.
