@@ -35,6 +35,13 @@ def label_set() -> tuple:
     return labels, set_id
 
 
+def manifest_metrics(path: str) -> list:
+    """The harness's rows without their per-item scores (`modelScores`, `baselineScores`): those
+    serve paired comparisons from the evaluation JSON, and would make the manifest that the server
+    parses at every model load grow with the test sets."""
+    return [{k: v for k, v in row.items() if not k.endswith("Scores")} for row in json.load(open(path))]
+
+
 def run_summary(run_dir: str) -> dict:
     """Steps, tokens, trainable parameters, wall and CPU hours of a training run, from the meta
     of its output file (CPU hours are recorded since 2026-11-27's second session; earlier
@@ -132,7 +139,7 @@ def main(argv=None) -> None:
         "config": json.load(open(args.config)) if args.config else None,
         "runs": [run_summary(r) for r in args.runs],
         "data": {"snapshot": data_snapshot(args.data)} if args.data else None,
-        "metrics": json.load(open(args.metrics)) if args.metrics else None,
+        "metrics": manifest_metrics(args.metrics) if args.metrics else None,
     }
     for spec in args.disable_task:
         task, _, reason = spec.partition("=")

@@ -10,6 +10,9 @@ ROOT = os.path.join(HERE, "..", "..")
 
 def test_packaged_model_manifest_lists_every_file_with_its_hash(tmp_path):
     export, out = str(tmp_path / "export"), str(tmp_path / "models")
+    metrics = str(tmp_path / "eval.json")
+    row = {"set": "s", "metric": "m", "n": 2, "baseline": {"value": 1.0}, "model": {"value": 2.0}}
+    json.dump([{**row, "modelScores": [1, 3], "baselineScores": [1, 1]}], open(metrics, "w"))
     subprocess.run([sys.executable, os.path.join(ROOT, "training", "export.py"), "--random-config",
                     os.path.join(ROOT, "training", "configs", "tiny.json"), "--random-adapters", "--random-generator",
                     "--out", export],
@@ -17,12 +20,13 @@ def test_packaged_model_manifest_lists_every_file_with_its_hash(tmp_path):
     subprocess.run([sys.executable, os.path.join(ROOT, "training", "package_model.py"), "--export", export, "--out", out,
                     "--tokenizer", os.path.join(ROOT, "models", "tokenizer.json"), "--task-adapter", "lora",
                     "--ner-adapter", "ner", "--summarize-adapter", "lora", "--name", "tiny-test",
-                    "--refine-strategy", "edits"], check=True, capture_output=True)
+                    "--refine-strategy", "edits", "--metrics", metrics], check=True, capture_output=True)
     manifest = json.load(open(os.path.join(out, "manifest.json")))
     assert manifest["labelSet"] == "ttc-v1" and len(manifest["labels"]) == 20
     assert manifest["adapters"] == {"task": {"path": "adapters/lora.json"}, "ner": {"path": "adapters/ner.json"},
                                    "summarize": {"path": "adapters/lora.json"}}
     assert manifest["tasks"] == {"refine": {"strategy": "edits"}}
+    assert manifest["metrics"] == [row]  # per-item scores stay in the evaluation JSON
     assert manifest["onnx"]["storage"] == "int8 MatMul weights, float16 other weights"
     assert manifest["generator"] == {"contribution": "generator-contribution.onnx", "adapter": "generator-adapter.onnx",
                                      "config": "generator.json"}
