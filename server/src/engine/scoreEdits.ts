@@ -48,23 +48,26 @@ interface EditJob {
   originalPart: number;
 }
 
-/** Log-likelihood of each job's target[start .. end), all sharing one start: one decoder call. */
-async function decodeFrom(block: BlockFunction, base: Ort.Tensor, start: number, rows: EditJob[]): Promise<number[]> {
-  const longest = Math.max(...rows.map((r) => r.end));
+/**
+ * Log-likelihood of each job's target[start .. end), all sharing one start, in one decoder call;
+ * `width` is the positions decoded per row.
+ */
+async function decodeFrom(block: BlockFunction, base: Ort.Tensor, start: number, rows: EditJob[]): Promise<{ parts: number[]; width: number }> {
+  const width = Math.max(...rows.map((r) => r.end)) - start;
   // Causal: a row padded past its end (with its last token) never changes what came before.
-  const inputs = rows.map((r) => Array.from({ length: longest - start }, (_, i) => {
+  const inputs = rows.map((r) => Array.from({ length: width }, (_, i) => {
     const t = start + i;
     return t === 0 ? BOS : r.target[Math.min(t, r.target.length) - 1];
   }));
   const cache = start > 0 ? prefixCache(base, start, rows.length) : undefined;
   const out = await block(inputs, cache);
-  const width = longest - start;
   const vocab = out.logits.length / (rows.length * width);
-  return rows.map((r, i) => {
+  const parts = rows.map((r, i) => {
     let part = 0;
     for (let t = start; t < r.end; t++) part += logProb(out.logits, i * width + (t - start), vocab, r.target[t]);
     return part;
   });
+  return { parts, width };
 }
 
 export async function scoreEdits(
@@ -94,9 +97,9 @@ export async function scoreEdits(
     for (let from = 0; from < group.length; from += width) {
       checkCancelled(options);
       const rows = group.slice(from, from + width);
-      const parts = await decodeFrom(block, base.cache, start, rows);
+      const { parts, width: positions } = await decodeFrom(block, base.cache, start, rows);
       rows.forEach((r, i) => (scores[r.index] = total - r.originalPart + parts[i]));
-      decoded(Math.max(...rows.map((r) => r.end)) - start);
+      decoded(positions);
     }
   }
   return { original: total, edited: scores };
