@@ -14,7 +14,8 @@ def train_model(tmp_path, corpus, test_config, *extra):
     shutil.copy(os.path.join(ROOT, "models", "tokenizer.json"), pipe / "tokenizer.json")
     stages = "pretrain,task-summarize,task-refine,ttc,task-summarize-ner,task-refine-ner,export"
     cmd = [os.path.join(ROOT, "scripts", "train-model"), "--config", test_config, "--stages", stages,
-           "--threads", "1", "--data", corpus, "--pretrain-data", corpus, "--runs", str(tmp_path / "runs"),
+           "--threads", "1", "--pretrain-steps", "0", "--task-steps", "0", "--ttc-steps", "0",  # the config's own
+           "--data", corpus, "--pretrain-data", corpus, "--runs", str(tmp_path / "runs"),
            "--pipeline", str(pipe), "--out", str(tmp_path / "models"), *extra]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900,
                           env={**os.environ, "PYTHON": "/usr/bin/python3"})
