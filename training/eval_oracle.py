@@ -1,0 +1,173 @@
+"""The oracle for workspace adapters: can *any* per-workspace low-rank delta help held-out summaries?
+
+A generator maps a workspace to deltas in one forward pass, so it can at best find deltas that
+gradient descent on that workspace's own data would find. This script measures that ceiling on
+held-out project units, torch side. For each unit: its files are shuffled (fixed seed); the
+documented functions of the first files make the targets (up to --targets), those of the other
+files the workspace's own supervision (up to --context). Arms, on the same targets:
+  none     the frozen base and task adapter alone;
+  oracle   a fresh low-rank delta on the generator's slots (export.delta_slots, rank --rank),
+           trained by gradient for --steps on the unit's *other* documented functions;
+  control  the same training on the *next* unit's functions: the part of the oracle's gain that
+           is not about this workspace (more summarize training, a shift of style or length).
+Per target: teacher-forced mean token loss and accuracy, and the greedy summary's token ids,
+which training/eval/scoreOracle.ts decodes with the real tokenizer and scores (smoothed BLEU-4).
+
+  /usr/bin/python3 training/eval_oracle.py --data .cache/encoded-next --base RUN/base.pt \\
+      --task RUN/lora.pt --split test [--units 20] [--steps 40] [--lr 2e-3] --json OUT.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from typing import Dict, List
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from data import BOS, EOS, PAD, SUMMARIZE, Shard, _pad  # noqa: E402
+from eval_generator import bootstrap, per_target  # noqa: E402
+from export import delta_slots, unpack_deltas  # noqa: E402
+from train import apply_task_lora, load_base  # noqa: E402
+from train_generator import meta_rows, path_of  # noqa: E402
+
+
+class UnitPairs:
+    """Summarize pairs of one split grouped by unit, then by file."""
+
+    def __init__(self, data_dir: str, split: str):
+        self.src = Shard(os.path.join(data_dir, f"summarize.{split}.src"))
+        self.tgt = Shard(os.path.join(data_dir, f"summarize.{split}.tgt"))
+        self.files: Dict[str, Dict[str, List[int]]] = defaultdict(lambda: defaultdict(list))
+        for i, row in enumerate(meta_rows(self.src.prefix)):
+            self.files[row["unit"]][path_of(row["id"], row["unit"])].append(i)
+
+    def split_unit(self, unit: str, rng: np.random.Generator, n_targets: int, n_context: int):
+        """(targets, context): pairs of disjoint files, so no target's file teaches the delta."""
+        paths = sorted(self.files[unit])
+        rng.shuffle(paths)
+        targets: List[int] = []
+        while paths and len(targets) < n_targets:
+            targets += self.files[unit][paths.pop(0)]
+        context = [i for p in paths for i in self.files[unit][p]]
+        rng.shuffle(context)
+        return targets[:n_targets], context[:n_context]
+
+    def batch(self, pairs: List[int], max_src: int, max_tgt: int) -> dict:
+        src = [np.concatenate([[SUMMARIZE], self.src[i][:max_src - 2], [EOS]]) for i in pairs]
+        tgt = [self.tgt[i][:max_tgt] for i in pairs]
+        return {"src": _pad(src, PAD), "tgt_in": _pad([np.concatenate([[BOS], t[:-1]]) for t in tgt], PAD),
+                "labels": _pad(tgt, -100)}
+
+
+def train_delta(model, slots: List[str], data: UnitPairs, pairs: List[int], args, seed: int):
+    """A rank-r delta per slot, fitted to `pairs` by AdamW; B starts at zero (no change)."""
+    g = torch.Generator().manual_seed(seed)
+    d = model.cfg.d_model
+    A = (torch.randn(len(slots), args.rank, d, generator=g) / d ** 0.5).requires_grad_()
+    B = torch.zeros(len(slots), d, args.rank, requires_grad=True)
+    opt = torch.optim.AdamW([A, B], lr=args.lr, weight_decay=0.0)
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(args.steps):
+        pick = rng.choice(pairs, size=min(args.batch, len(pairs)), replace=False)
+        b = data.batch([int(i) for i in pick], model.cfg.max_src, model.cfg.max_tgt)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = model(b["src"], b["tgt_in"], deltas=unpack_deltas(slots, A, B))
+        loss = F.cross_entropy(logits.float().flatten(0, 1), b["labels"].flatten(), ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    return unpack_deltas(slots, A.detach(), B.detach()), float(np.mean(losses[-5:])) if losses else float("nan")
+
+
+@torch.no_grad()
+def score(model, batch: dict, deltas) -> dict:
+    loss, acc = per_target(model, batch, deltas)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model.generate(batch["src"], max_len=48, deltas=deltas)
+    ids = [[int(t) for t in row if t not in (PAD, EOS)] for row in out.tolist()]
+    return {"loss": loss.tolist(), "acc": acc.tolist(), "ids": ids}
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--base", required=True)
+    ap.add_argument("--task", help="lora.pt of the summarize adapter the deltas add to")
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--units", type=int, default=20, help="units with enough files, in name order")
+    ap.add_argument("--targets", type=int, default=8)
+    ap.add_argument("--context", type=int, default=64, help="at most this many of the unit's other pairs")
+    ap.add_argument("--min-context", type=int, default=8)
+    ap.add_argument("--rank", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model, _ = load_base(args.base)
+    if args.task:
+        apply_task_lora(model, args.task)
+    for p in model.parameters():
+        p.requires_grad = False
+    model.eval()
+    slots = delta_slots(model)
+    data = UnitPairs(args.data, args.split)
+    rng = np.random.default_rng(12345)
+    plans = []
+    for unit in sorted(data.files):
+        if len(data.files[unit]) < 2:
+            continue
+        targets, context = data.split_unit(unit, rng, args.targets, args.context)
+        if len(context) >= args.min_context:
+            plans.append((unit, targets, context))
+        if len(plans) == args.units:
+            break
+    if len(plans) < 2:
+        raise ValueError(f"{args.split}: fewer than two units with {args.min_context}+ context pairs")
+    arms = {"none": defaultdict(list), "oracle": defaultdict(list), "control": defaultdict(list)}
+    units, t0 = [], time.time()
+    for k, (unit, targets, context) in enumerate(plans):
+        other = plans[(k + 1) % len(plans)]
+        b = data.batch(targets, model.cfg.max_src, model.cfg.max_tgt)
+        oracle, fit = train_delta(model, slots, data, context, args, seed=k)
+        control, _ = train_delta(model, slots, data, other[2], args, seed=k)
+        deltas = {"none": None, "oracle": oracle, "control": control}
+        for name, dl in deltas.items():
+            for key, values in score(model, b, dl).items():
+                arms[name][key].extend(values)
+        arms["none"]["references"].extend([[int(t) for t in data.tgt[i] if t != EOS] for i in targets])
+        units.append({"unit": unit, "targets": len(targets), "context": len(context), "control_from": other[0],
+                      "oracle_fit_loss": fit})
+        print(f"[{time.time() - t0:.0f}s] {unit}: {len(targets)} targets, {len(context)} context pairs, "
+              f"oracle's last training loss {fit:.3f}", flush=True)
+    base_loss = np.array(arms["none"]["loss"])
+    result = {"split": args.split, "settings": {k: getattr(args, k) for k in ("rank", "steps", "batch", "lr", "targets", "context")},
+              "slots": len(slots), "trainable": len(slots) * args.rank * 2 * model.cfg.d_model,
+              "units": units, "references": arms["none"].pop("references"), "arms": {}}
+    for name, arm in arms.items():
+        loss = np.array(arm["loss"])
+        row = {"loss": bootstrap(loss), "token_acc": bootstrap(np.array(arm["acc"])), "ids": arm["ids"]}
+        if name != "none":
+            row["loss_vs_none"] = bootstrap(loss - base_loss)
+        result["arms"][name] = row
+    print(json.dumps({n: {k: v for k, v in r.items() if k != "ids"} for n, r in result["arms"].items()}, indent=1))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+import eval_oracle
+from test_train_generator import tiny_setup
+
+
+def test_targets_and_context_come_from_different_files(tmp_path):
+    data_dir, _, _ = tiny_setup(tmp_path, {})
+    import numpy as np
+    data = eval_oracle.UnitPairs(data_dir, "valid")
+    for unit in data.files:
+        targets, context = data.split_unit(unit, np.random.default_rng(0), 3, 64)
+        file_of = {i: p for p, rows in data.files[unit].items() for i in rows}
+        assert targets and context
+        assert not {file_of[i] for i in targets} & {file_of[i] for i in context}
+
+
+def test_oracle_and_control_arms_pair_with_none(tmp_path):
+    data, base, _ = tiny_setup(tmp_path, {})
+    args = ["--data", data, "--base", base, "--split", "valid", "--targets", "3", "--min-context", "2",
+            "--rank", "2", "--batch", "2"]
+    # No training step leaves B at zero: both deltas change nothing, to the last bit.
+    still = eval_oracle.main(args + ["--steps", "0"])
+    assert still["arms"]["oracle"]["loss_vs_none"] == [0.0, 0.0, 0.0]
+    assert still["arms"]["control"]["ids"] == still["arms"]["none"]["ids"]
+    out = eval_oracle.main(args + ["--steps", "3", "--lr", "1e-2"])
+    assert [u["control_from"] for u in out["units"]] == [out["units"][1]["unit"], out["units"][0]["unit"]]
+    assert len(out["references"]) == len(out["arms"]["none"]["ids"]) == 6
+    assert out["arms"]["oracle"]["loss_vs_none"] != [0.0, 0.0, 0.0]
