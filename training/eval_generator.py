@@ -76,9 +76,11 @@ def main(argv=None) -> dict:
     for spec in args.generator:
         name, path = spec.split("=", 1)
         gens[name] = load_generator(model, path)
-    data = UnitData(args.data, args.split)
-    rng = np.random.default_rng(12345)
     cfg = dict(DEFAULTS, **(next(iter(gens.values()))[1]["cfg"] if gens else {}))  # the generators' sampling
+    if len({g[1]["cfg"].get("context", "raw") for g in gens.values()}) > 1:
+        raise ValueError("the generators compared read different contexts (raw chunks vs summaries)")
+    data = UnitData(args.data, args.split, cfg["context"])
+    rng = np.random.default_rng(12345)
     arms = {"none": ([], [])} | {name: ([], []) for name in gens}
     units = set()
     for _ in range(args.samples):

@@ -8,6 +8,9 @@ files the workspace's own supervision (up to --context). Arms, on the same targe
   none     the frozen base and task adapter alone;
   oracle   a fresh low-rank delta on the generator's slots (export.delta_slots, rank --rank),
            trained by gradient for --steps on the unit's *other* documented functions;
+  code     the same delta trained on the same functions' code alone (span corruption under
+           <denoise>, as in pretraining): does the workspace's code, without its summaries,
+           carry the gain? (--code-arm)
   control  the same training on the *next* unit's functions: the part of the oracle's gain that
            is not about this workspace (more summarize training, a shift of style or length).
 Per target: teacher-forced mean token loss and accuracy, and the greedy summary's token ids,
@@ -31,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import BOS, EOS, PAD, SUMMARIZE, Shard, _pad  # noqa: E402
+from data import BOS, DENOISE, EOS, PAD, SUMMARIZE, Shard, _pad, span_corrupt  # noqa: E402
 from eval_generator import bootstrap, per_target  # noqa: E402
 from export import delta_slots, unpack_deltas  # noqa: E402
 from train import apply_task_lora, load_base  # noqa: E402
@@ -59,15 +62,27 @@ class UnitPairs:
         rng.shuffle(context)
         return targets[:n_targets], context[:n_context]
 
-    def batch(self, pairs: List[int], max_src: int, max_tgt: int) -> dict:
+    def batch(self, pairs: List[int], max_src: int, max_tgt: int, rng=None) -> dict:
         src = [np.concatenate([[SUMMARIZE], self.src[i][:max_src - 2], [EOS]]) for i in pairs]
-        tgt = [self.tgt[i][:max_tgt] for i in pairs]
+        return self._pack(src, [self.tgt[i][:max_tgt] for i in pairs])
+
+    def denoise_batch(self, pairs: List[int], max_src: int, max_tgt: int, rng: np.random.Generator) -> dict:
+        """The pairs' code alone, span-corrupted as in pretraining (its summary never shown)."""
+        src, tgt = [], []
+        for i in pairs:
+            inp, spans = span_corrupt(self.src[i][:max_src - 2], rng)
+            src.append(np.concatenate([[DENOISE], inp[:max_src - 2], [EOS]]))
+            tgt.append(np.concatenate([spans[:max_tgt - 1], [EOS]]))
+        return self._pack(src, tgt)
+
+    @staticmethod
+    def _pack(src: List[np.ndarray], tgt: List[np.ndarray]) -> dict:
         return {"src": _pad(src, PAD), "tgt_in": _pad([np.concatenate([[BOS], t[:-1]]) for t in tgt], PAD),
                 "labels": _pad(tgt, -100)}
 
 
-def train_delta(model, slots: List[str], data: UnitPairs, pairs: List[int], args, seed: int):
-    """A rank-r delta per slot, fitted to `pairs` by AdamW; B starts at zero (no change)."""
+def train_delta(model, slots: List[str], make_batch, pairs: List[int], args, seed: int):
+    """A rank-r delta per slot, fitted by AdamW to make_batch(pairs...); B starts at zero (no change)."""
     g = torch.Generator().manual_seed(seed)
     d = model.cfg.d_model
     A = (torch.randn(len(slots), args.rank, d, generator=g) / d ** 0.5).requires_grad_()
@@ -77,7 +92,7 @@ def train_delta(model, slots: List[str], data: UnitPairs, pairs: List[int], args
     losses = []
     for _ in range(args.steps):
         pick = rng.choice(pairs, size=min(args.batch, len(pairs)), replace=False)
-        b = data.batch([int(i) for i in pick], model.cfg.max_src, model.cfg.max_tgt)
+        b = make_batch([int(i) for i in pick], model.cfg.max_src, model.cfg.max_tgt, rng)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             logits = model(b["src"], b["tgt_in"], deltas=unpack_deltas(slots, A, B))
         loss = F.cross_entropy(logits.float().flatten(0, 1), b["labels"].flatten(), ignore_index=-100)
@@ -111,6 +126,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--code-arm", action="store_true", help="add the arm trained on the code alone")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json")
     args = ap.parse_args(argv)
@@ -136,14 +152,16 @@ def main(argv=None) -> dict:
             break
     if len(plans) < 2:
         raise ValueError(f"{args.split}: fewer than two units with {args.min_context}+ context pairs")
-    arms = {"none": defaultdict(list), "oracle": defaultdict(list), "control": defaultdict(list)}
+    arms = {name: defaultdict(list) for name in ("none", "oracle", "control") + (("code",) if args.code_arm else ())}
     units, t0 = [], time.time()
     for k, (unit, targets, context) in enumerate(plans):
         other = plans[(k + 1) % len(plans)]
         b = data.batch(targets, model.cfg.max_src, model.cfg.max_tgt)
-        oracle, fit = train_delta(model, slots, data, context, args, seed=k)
-        control, _ = train_delta(model, slots, data, other[2], args, seed=k)
+        oracle, fit = train_delta(model, slots, data.batch, context, args, seed=k)
+        control, _ = train_delta(model, slots, data.batch, other[2], args, seed=k)
         deltas = {"none": None, "oracle": oracle, "control": control}
+        if args.code_arm:
+            deltas["code"] = train_delta(model, slots, data.denoise_batch, context, args, seed=k)[0]
         for name, dl in deltas.items():
             for key, values in score(model, b, dl).items():
                 arms[name][key].extend(values)

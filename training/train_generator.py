@@ -2,7 +2,10 @@
 
 Each step picks one training unit (a package), a few of its summarize pairs as targets, and
 up to C raw chunks of *other* files of the same unit as context (the target's own file is left
-out, so the generator cannot copy a docstring it should predict). The frozen base, with its
+out, so the generator cannot copy a docstring it should predict). With `context=summaries` the
+context is instead the summaries (docstring first sentences) of documented functions in the
+unit's other files, one per chunk: the workspace's own phrasing, which is what a per-workspace
+delta fitted by gradient learns (training/eval_oracle.py). The frozen base, with its
 frozen task adapter, is trained on nothing; only the generator learns, through the task loss
 of the targets under the deltas it generates from the context.
 
@@ -31,7 +34,7 @@ from export import delta_slots  # noqa: E402
 from generator import GenerativeAdapter, StreamAdapter, as_delta_dict  # noqa: E402
 from train import CheckpointError, apply_task_lora, atomic_save, load_base, load_checked  # noqa: E402
 
-DEFAULTS = {"lr": 2e-3, "max_steps": 3000, "targets": 4, "context_chunks": 12, "context_len": 256,
+DEFAULTS = {"lr": 2e-3, "max_steps": 3000, "targets": 4, "context": "raw", "context_chunks": 12, "context_len": 256,
             "r1": 16, "r2": 8, "queries": 8, "ckpt_minutes": 10.0, "seed": 1234, "log_every": 20}
 
 
@@ -47,31 +50,39 @@ def path_of(seq_id: str, unit: str) -> str:
 
 
 class UnitData:
-    """Summarize pairs and raw chunks grouped by unit, for one split."""
+    """Summarize pairs and context chunks grouped by unit, for one split. Context chunks are raw
+    file chunks (`context="raw"`) or the summarize targets themselves (`"summaries"`)."""
 
-    def __init__(self, data_dir: str, split: str):
+    def __init__(self, data_dir: str, split: str, context: str = "raw"):
+        if context not in ("raw", "summaries"):
+            raise ValueError(f"context must be raw or summaries, not {context!r}")
         self.src = Shard(os.path.join(data_dir, f"summarize.{split}.src"))
         self.tgt = Shard(os.path.join(data_dir, f"summarize.{split}.tgt"))
-        self.raw = Shard(os.path.join(data_dir, f"pretrain.{split}"))
         self.pairs: Dict[str, List[int]] = defaultdict(list)
         self.pair_path: Dict[int, str] = {}
         for i, row in enumerate(meta_rows(self.src.prefix)):
             self.pairs[row["unit"]].append(i)
             self.pair_path[i] = path_of(row["id"], row["unit"])
-        self.chunks: Dict[str, List[int]] = defaultdict(list)
-        self.chunk_path: Dict[int, str] = {}
-        for i, row in enumerate(meta_rows(self.raw.prefix)):
-            self.chunks[row["unit"]].append(i)
-            self.chunk_path[i] = path_of(row["id"], row["unit"])
+        if context == "summaries":
+            self.raw, self.chunks, self.chunk_path = self.tgt, self.pairs, self.pair_path
+        else:
+            self.raw = Shard(os.path.join(data_dir, f"pretrain.{split}"))
+            self.chunks: Dict[str, List[int]] = defaultdict(list)
+            self.chunk_path: Dict[int, str] = {}
+            for i, row in enumerate(meta_rows(self.raw.prefix)):
+                self.chunks[row["unit"]].append(i)
+                self.chunk_path[i] = path_of(row["id"], row["unit"])
         self.units = sorted(u for u in self.pairs if len({self.chunk_path[c] for c in self.chunks.get(u, [])}) >= 2)
         if not self.units:
-            raise ValueError(f"{data_dir}: no {split} unit has summarize pairs and raw chunks from two files")
+            raise ValueError(f"{data_dir}: no {split} unit has summarize pairs and {context} context from two files")
 
     def sample(self, rng: np.random.Generator, cfg: dict):
         unit = self.units[rng.integers(len(self.units))]
         pairs = rng.choice(self.pairs[unit], size=min(cfg["targets"], len(self.pairs[unit])), replace=False)
         excluded = {self.pair_path[int(i)] for i in pairs}
-        pool = [c for c in self.chunks[unit] if self.chunk_path[c] not in excluded] or self.chunks[unit]
+        pool = [c for c in self.chunks[unit] if self.chunk_path[c] not in excluded]
+        if not pool:  # raw: every chunk is from a target's file; summaries: never a target itself
+            pool = self.chunks[unit] if self.raw is not self.tgt else [c for c in self.chunks[unit] if c not in pairs]
         chunks = rng.choice(pool, size=min(cfg["context_chunks"], len(pool)), replace=False)
         return unit, [int(i) for i in pairs], [int(c) for c in chunks]
 
@@ -79,6 +90,7 @@ class UnitData:
         src = [np.concatenate([[SUMMARIZE], self.src[i][:max_src - 2], [EOS]]) for i in pairs]
         tgt = [self.tgt[i][:max_tgt] for i in pairs]
         ctx = [self.raw[c][:cfg["context_len"]] for c in chunks]
+        ctx = [c[c != EOS] for c in ctx]  # a summary's closing </s>
         return {"src": _pad(src, PAD), "tgt_in": _pad([np.concatenate([[BOS], t[:-1]]) for t in tgt], PAD),
                 "labels": _pad(tgt, -100), "context": _pad(ctx, PAD)}
 
@@ -125,7 +137,7 @@ def main(argv=None) -> dict:
     model.eval()
     gen = make_generator(args.kind, model, cfg)
     opt = torch.optim.AdamW(gen.parameters(), lr=cfg["lr"], weight_decay=0.0)
-    train, valid = UnitData(args.data, "train"), UnitData(args.data, "valid")
+    train, valid = UnitData(args.data, "train", cfg["context"]), UnitData(args.data, "valid", cfg["context"])
     os.makedirs(args.run, exist_ok=True)
     ckpt = os.path.join(args.run, "ckpt.pt")
     step, elapsed, cpu_before = 0, 0.0, 0.0

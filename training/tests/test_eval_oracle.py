@@ -21,7 +21,8 @@ def test_oracle_and_control_arms_pair_with_none(tmp_path):
     still = eval_oracle.main(args + ["--steps", "0"])
     assert still["arms"]["oracle"]["loss_vs_none"] == [0.0, 0.0, 0.0]
     assert still["arms"]["control"]["ids"] == still["arms"]["none"]["ids"]
-    out = eval_oracle.main(args + ["--steps", "3", "--lr", "1e-2"])
+    out = eval_oracle.main(args + ["--steps", "3", "--lr", "1e-2", "--code-arm"])
     assert [u["control_from"] for u in out["units"]] == [out["units"][1]["unit"], out["units"][0]["unit"]]
     assert len(out["references"]) == len(out["arms"]["none"]["ids"]) == 6
-    assert out["arms"]["oracle"]["loss_vs_none"] != [0.0, 0.0, 0.0]
+    for arm in ("oracle", "control", "code"):
+        assert out["arms"][arm]["loss_vs_none"] != [0.0, 0.0, 0.0], arm

@@ -70,6 +70,20 @@ def test_meta_training_runs_resumes_and_keeps_targets_out_of_their_context(tmp_p
         assert not {units.pair_path[p] for p in pairs} & {units.chunk_path[c] for c in chunks}
 
 
+def test_summaries_as_context_train_and_never_show_a_target_or_its_file(tmp_path):
+    data, base, config = tiny_setup(tmp_path, {"max_steps": 3, "targets": 2, "context": "summaries",
+                                               "context_chunks": 4, "context_len": 16, "r1": 4, "r2": 2})
+    result = train_generator.main(["--config", config, "--data", data, "--base", base, "--run", os.path.join(tmp_path, "run")])
+    assert np.isfinite(result["valid_loss"])
+    units = train_generator.UnitData(data, "train", "summaries")
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        _, pairs, chunks = units.sample(rng, {"targets": 2, "context_chunks": 4})
+        assert not {units.pair_path[p] for p in pairs} & {units.pair_path[c] for c in chunks}
+        ctx = units.batch(pairs, chunks, {"context_len": 16}, 64, 16)["context"]
+        assert ctx.shape[0] == len(chunks) and not (ctx == 2).any()  # summaries without </s>
+
+
 def test_stream_generator_trains_too(tmp_path):
     data, base, config = tiny_setup(tmp_path, {"max_steps": 3, "targets": 2, "context_chunks": 2,
                                                "context_len": 16, "queries": 2})
