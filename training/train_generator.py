@@ -81,8 +81,13 @@ class UnitData:
         pairs = rng.choice(self.pairs[unit], size=min(cfg["targets"], len(self.pairs[unit])), replace=False)
         excluded = {self.pair_path[int(i)] for i in pairs}
         pool = [c for c in self.chunks[unit] if self.chunk_path[c] not in excluded]
-        if not pool:  # raw: every chunk is from a target's file; summaries: never a target itself
-            pool = self.chunks[unit] if self.raw is not self.tgt else [c for c in self.chunks[unit] if c not in pairs]
+        if not pool and self.raw is self.tgt:
+            # Summaries: the targets span every file. The last target's file becomes context instead.
+            moved = self.pair_path[int(pairs[-1])]
+            pairs = np.array([i for i in pairs if self.pair_path[int(i)] != moved])
+            pool = [c for c in self.chunks[unit] if self.chunk_path[c] == moved]
+        if not pool:  # raw: every chunk is from a target's file
+            pool = self.chunks[unit]
         chunks = rng.choice(pool, size=min(cfg["context_chunks"], len(pool)), replace=False)
         return unit, [int(i) for i in pairs], [int(c) for c in chunks]
 

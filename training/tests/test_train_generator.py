@@ -77,8 +77,9 @@ def test_summaries_as_context_train_and_never_show_a_target_or_its_file(tmp_path
     assert np.isfinite(result["valid_loss"])
     units = train_generator.UnitData(data, "train", "summaries")
     rng = np.random.default_rng(1)
-    for _ in range(20):
-        _, pairs, chunks = units.sample(rng, {"targets": 2, "context_chunks": 4})
+    for targets in (2, 9) * 10:  # 9: every pair of a unit, so every file holds a target
+        _, pairs, chunks = units.sample(rng, {"targets": targets, "context_chunks": 4})
+        assert len(pairs) and len(chunks)
         assert not {units.pair_path[p] for p in pairs} & {units.pair_path[c] for c in chunks}
         ctx = units.batch(pairs, chunks, {"context_len": 16}, 64, 16)["context"]
         assert ctx.shape[0] == len(chunks) and not (ctx == 2).any()  # summaries without </s>
