@@ -11,6 +11,9 @@ files the workspace's own supervision (up to --context). Arms, on the same targe
   code     the same delta trained on the same functions' code alone (span corruption under
            <denoise>, as in pretraining): does the workspace's code, without its summaries,
            carry the gain? (--code-arm)
+  generated, generated-control  with --generator (one trained with context=summaries): the
+           deltas it makes in one forward pass from the same functions' summaries, and from the
+           next unit's (the control), next to what gradient descent finds from the same data.
   control  the same training on the *next* unit's functions: the part of the oracle's gain that
            is not about this workspace (more summarize training, a shift of style or length).
 Per target: teacher-forced mean token loss and accuracy, and the greedy summary's token ids,
@@ -36,7 +39,9 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import BOS, DENOISE, EOS, PAD, SUMMARIZE, Shard, _pad, span_corrupt  # noqa: E402
 from eval_generator import bootstrap, per_target  # noqa: E402
+from eval_generator import load_generator  # noqa: E402
 from export import delta_slots, unpack_deltas  # noqa: E402
+from generator import as_delta_dict  # noqa: E402
 from train import apply_task_lora, load_base  # noqa: E402
 from train_generator import meta_rows, path_of  # noqa: E402
 
@@ -74,6 +79,11 @@ class UnitPairs:
             src.append(np.concatenate([[DENOISE], inp[:max_src - 2], [EOS]]))
             tgt.append(np.concatenate([spans[:max_tgt - 1], [EOS]]))
         return self._pack(src, tgt)
+
+    def summaries(self, pairs: List[int], max_len: int) -> torch.Tensor:
+        """The pairs' summaries as generator context, one per row, without </s>."""
+        rows = [self.tgt[i][:max_len] for i in pairs]
+        return _pad([r[r != EOS] for r in rows], PAD)
 
     @staticmethod
     def _pack(src: List[np.ndarray], tgt: List[np.ndarray]) -> dict:
@@ -127,6 +137,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--code-arm", action="store_true", help="add the arm trained on the code alone")
+    ap.add_argument("--generator", help="generator.pt trained with context=summaries: adds its arms")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json")
     args = ap.parse_args(argv)
@@ -139,6 +150,12 @@ def main(argv=None) -> dict:
         p.requires_grad = False
     model.eval()
     slots = delta_slots(model)
+    gen = None
+    if args.generator:
+        gen, gen_obj = load_generator(model, args.generator)
+        if gen_obj["cfg"].get("context") != "summaries" or gen.slots != slots:
+            raise ValueError(f"{args.generator}: not a generator of summaries for this model's delta slots")
+        gen_len = gen_obj["cfg"]["context_len"]
     data = UnitPairs(args.data, args.split)
     rng = np.random.default_rng(12345)
     plans = []
@@ -152,7 +169,9 @@ def main(argv=None) -> dict:
             break
     if len(plans) < 2:
         raise ValueError(f"{args.split}: fewer than two units with {args.min_context}+ context pairs")
-    arms = {name: defaultdict(list) for name in ("none", "oracle", "control") + (("code",) if args.code_arm else ())}
+    names = ("none", "oracle", "control") + (("code",) if args.code_arm else ()) + \
+        (("generated", "generated-control") if gen else ())
+    arms = {name: defaultdict(list) for name in names}
     units, t0 = [], time.time()
     for k, (unit, targets, context) in enumerate(plans):
         other = plans[(k + 1) % len(plans)]
@@ -162,6 +181,10 @@ def main(argv=None) -> dict:
         deltas = {"none": None, "oracle": oracle, "control": control}
         if args.code_arm:
             deltas["code"] = train_delta(model, slots, data.denoise_batch, context, args, seed=k)[0]
+        if gen:
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+                deltas["generated"] = as_delta_dict(slots, *gen(model, data.summaries(context, gen_len)))
+                deltas["generated-control"] = as_delta_dict(slots, *gen(model, data.summaries(other[2], gen_len)))
         for name, dl in deltas.items():
             for key, values in score(model, b, dl).items():
                 arms[name][key].extend(values)

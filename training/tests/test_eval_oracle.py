@@ -26,3 +26,23 @@ def test_oracle_and_control_arms_pair_with_none(tmp_path):
     assert len(out["references"]) == len(out["arms"]["none"]["ids"]) == 6
     for arm in ("oracle", "control", "code"):
         assert out["arms"][arm]["loss_vs_none"] != [0.0, 0.0, 0.0], arm
+
+
+def test_generator_arms_read_the_same_context_and_a_zero_generator_changes_nothing(tmp_path):
+    import os
+    import torch
+    import train_generator
+    data, base, config = tiny_setup(tmp_path, {"max_steps": 2, "targets": 2, "context": "summaries",
+                                               "context_chunks": 4, "context_len": 16, "r1": 4, "r2": 2})
+    run = os.path.join(tmp_path, "gen")
+    train_generator.main(["--config", config, "--data", data, "--base", base, "--run", run])
+    zero = torch.load(os.path.join(run, "generator.pt"))
+    zero["generator"]["B"].zero_()
+    torch.save(zero, os.path.join(tmp_path, "zero.pt"))
+    args = ["--data", data, "--base", base, "--split", "valid", "--targets", "3", "--min-context", "2",
+            "--rank", "2", "--batch", "2", "--steps", "1"]
+    out = eval_oracle.main(args + ["--generator", os.path.join(tmp_path, "zero.pt")])
+    assert out["arms"]["generated"]["loss_vs_none"] == [0.0, 0.0, 0.0]
+    assert out["arms"]["generated-control"]["ids"] == out["arms"]["none"]["ids"]
+    out = eval_oracle.main(args + ["--generator", os.path.join(run, "generator.pt")])
+    assert out["arms"]["generated"]["loss_vs_none"] != [0.0, 0.0, 0.0]
