@@ -110,7 +110,7 @@ def train_delta(model, slots: List[str], make_batch, pairs: List[int], args, see
         loss.backward()
         opt.step()
         losses.append(float(loss))
-    return unpack_deltas(slots, A.detach(), B.detach()), float(np.mean(losses[-5:])) if losses else float("nan")
+    return unpack_deltas(slots, A.detach(), B.detach()), float(np.mean(losses[-5:])) if losses else None
 
 
 @torch.no_grad()
@@ -192,7 +192,7 @@ def main(argv=None) -> dict:
         units.append({"unit": unit, "targets": len(targets), "context": len(context), "control_from": other[0],
                       "oracle_fit_loss": fit})
         print(f"[{time.time() - t0:.0f}s] {unit}: {len(targets)} targets, {len(context)} context pairs, "
-              f"oracle's last training loss {fit:.3f}", flush=True)
+              f"oracle's last training loss {fit if fit is None else round(fit, 3)}", flush=True)
     base_loss = np.array(arms["none"]["loss"])
     result = {"split": args.split, "settings": {k: getattr(args, k) for k in ("rank", "steps", "batch", "lr", "targets", "context")},
               "slots": len(slots), "trainable": len(slots) * args.rank * 2 * model.cfg.d_model,
