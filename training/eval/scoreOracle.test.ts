@@ -14,6 +14,7 @@ const result: OracleResult = {
   arms: {
     none: { loss: [4, 3.9, 4.1], token_acc: [0.3, 0.2, 0.4], ids: [[3], [6]] },
     oracle: { loss: [3.5, 3.4, 3.6], loss_vs_none: [-0.5, -0.6, -0.4], token_acc: [0.3, 0.2, 0.4], ids: [[1, 2, 3, 4, 5, 6], [1, 2, 3]] },
+    control: { loss: [4, 3.9, 4.1], loss_vs_none: [0, 0, 0], token_acc: [0.3, 0.2, 0.4], ids: [[3], [6]] },
   },
 };
 
@@ -25,4 +26,6 @@ test("oracle scores: each arm's summaries against the shared references, paired 
   assert.match(table, /2 units, 2 targets/);
   assert.match(table, /\| oracle \| 100\.00 .*\| \+?\d/);
   assert.match(table, /-0\.500 \[-0\.600, -0\.400\]/);
+  assert.match(table, /oracle − control .*: \+?[1-9]\d*\.\d\d/);
+  assert.doesNotMatch(table, /generated −/);
 });

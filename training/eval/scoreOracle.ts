@@ -27,6 +27,9 @@ export interface OracleResult {
   arms: Record<string, OracleArm>;
 }
 
+/** Each arm built from a unit's own data, and its control built the same way from another unit's. */
+const CONTROL_OF: Record<string, string> = { oracle: "control", generated: "generated-control" };
+
 const interval = ([value, low, high]: Interval, digits = 3) =>
   `${value.toFixed(digits)} [${low.toFixed(digits)}, ${high.toFixed(digits)}]`;
 
@@ -53,6 +56,12 @@ export function oracleTable(result: OracleResult, bleu: Record<string, number[]>
     const paired = name === "none" ? "" : formatEstimate(pairedDifference(bleu.none, bleu[name]));
     const lossPaired = arm.loss_vs_none ? interval(arm.loss_vs_none) : "";
     lines.push(`| ${name} | ${formatEstimate(bootstrapMean(bleu[name]))} | ${paired} | ${interval(arm.loss)} | ${lossPaired} |`);
+  }
+  const specific = Object.entries(CONTROL_OF).filter(([arm, control]) => bleu[arm] && bleu[control]);
+  if (specific.length) lines.push("");
+  for (const [arm, control] of specific) {
+    lines.push(`${arm} − ${control} (BLEU-4, paired: the part about the workspace itself): ` +
+      formatEstimate(pairedDifference(bleu[control], bleu[arm])));
   }
   return lines.join("\n");
 }
