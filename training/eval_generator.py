@@ -25,8 +25,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from generator import as_delta_dict  # noqa: E402
-from train import apply_task_lora, load_base, load_checked  # noqa: E402
-from train_generator import DEFAULTS, UnitData, make_generator  # noqa: E402
+from train import load_checked  # noqa: E402
+from train_generator import DEFAULTS, UnitData, frozen_model, make_generator  # noqa: E402
 
 
 def bootstrap(x: np.ndarray, reps: int = 2000, seed: int = 0) -> list:
@@ -68,10 +68,7 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
-    model, _ = load_base(args.base)
-    if args.task:
-        apply_task_lora(model, args.task)
-    model.eval()
+    model = frozen_model(args.base, args.task)
     gens = {}
     for spec in args.generator:
         name, path = spec.split("=", 1)

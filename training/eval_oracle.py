@@ -37,13 +37,11 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import BOS, DENOISE, EOS, PAD, SUMMARIZE, Shard, _pad, span_corrupt  # noqa: E402
-from eval_generator import bootstrap, per_target  # noqa: E402
-from eval_generator import load_generator  # noqa: E402
+from data import DENOISE, EOS, PAD, Shard, span_corrupt  # noqa: E402
+from eval_generator import bootstrap, load_generator, per_target  # noqa: E402
 from export import delta_slots, unpack_deltas  # noqa: E402
 from generator import as_delta_dict  # noqa: E402
-from train import apply_task_lora, load_base  # noqa: E402
-from train_generator import meta_rows, path_of  # noqa: E402
+from train_generator import by_unit, context_rows, frozen_model, summarize_batch, teacher_forced  # noqa: E402
 
 
 class UnitPairs:
@@ -53,8 +51,10 @@ class UnitPairs:
         self.src = Shard(os.path.join(data_dir, f"summarize.{split}.src"))
         self.tgt = Shard(os.path.join(data_dir, f"summarize.{split}.tgt"))
         self.files: Dict[str, Dict[str, List[int]]] = defaultdict(lambda: defaultdict(list))
-        for i, row in enumerate(meta_rows(self.src.prefix)):
-            self.files[row["unit"]][path_of(row["id"], row["unit"])].append(i)
+        units, paths = by_unit(self.src.prefix)
+        for unit, rows in units.items():
+            for i in rows:
+                self.files[unit][paths[i]].append(i)
 
     def split_unit(self, unit: str, rng: np.random.Generator, n_targets: int, n_context: int):
         """(targets, context): pairs of disjoint files, so no target's file teaches the delta."""
@@ -68,8 +68,7 @@ class UnitPairs:
         return targets[:n_targets], context[:n_context]
 
     def batch(self, pairs: List[int], max_src: int, max_tgt: int, rng=None) -> dict:
-        src = [np.concatenate([[SUMMARIZE], self.src[i][:max_src - 2], [EOS]]) for i in pairs]
-        return self._pack(src, [self.tgt[i][:max_tgt] for i in pairs])
+        return summarize_batch(self.src, self.tgt, pairs, max_src, max_tgt)
 
     def denoise_batch(self, pairs: List[int], max_src: int, max_tgt: int, rng: np.random.Generator) -> dict:
         """The pairs' code alone, span-corrupted as in pretraining (its summary never shown)."""
@@ -78,17 +77,7 @@ class UnitPairs:
             inp, spans = span_corrupt(self.src[i][:max_src - 2], rng)
             src.append(np.concatenate([[DENOISE], inp[:max_src - 2], [EOS]]))
             tgt.append(np.concatenate([spans[:max_tgt - 1], [EOS]]))
-        return self._pack(src, tgt)
-
-    def summaries(self, pairs: List[int], max_len: int) -> torch.Tensor:
-        """The pairs' summaries as generator context, one per row, without </s>."""
-        rows = [self.tgt[i][:max_len] for i in pairs]
-        return _pad([r[r != EOS] for r in rows], PAD)
-
-    @staticmethod
-    def _pack(src: List[np.ndarray], tgt: List[np.ndarray]) -> dict:
-        return {"src": _pad(src, PAD), "tgt_in": _pad([np.concatenate([[BOS], t[:-1]]) for t in tgt], PAD),
-                "labels": _pad(tgt, -100)}
+        return teacher_forced(src, tgt)
 
 
 def train_delta(model, slots: List[str], make_batch, pairs: List[int], args, seed: int):
@@ -143,12 +132,7 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model, _ = load_base(args.base)
-    if args.task:
-        apply_task_lora(model, args.task)
-    for p in model.parameters():
-        p.requires_grad = False
-    model.eval()
+    model = frozen_model(args.base, args.task)
     slots = delta_slots(model)
     gen = None
     if args.generator:
@@ -183,8 +167,8 @@ def main(argv=None) -> dict:
             deltas["code"] = train_delta(model, slots, data.denoise_batch, context, args, seed=k)[0]
         if gen:
             with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
-                deltas["generated"] = as_delta_dict(slots, *gen(model, data.summaries(context, gen_len)))
-                deltas["generated-control"] = as_delta_dict(slots, *gen(model, data.summaries(other[2], gen_len)))
+                deltas["generated"] = as_delta_dict(slots, *gen(model, context_rows(data.tgt, context, gen_len)))
+                deltas["generated-control"] = as_delta_dict(slots, *gen(model, context_rows(data.tgt, other[2], gen_len)))
         for name, dl in deltas.items():
             for key, values in score(model, b, dl).items():
                 arms[name][key].extend(values)

@@ -22,7 +22,7 @@ import sys
 import time
 from collections import defaultdict
 from contextlib import nullcontext
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -49,6 +49,42 @@ def path_of(seq_id: str, unit: str) -> str:
     return rest.split("#", 1)[0].rsplit(":", 2)[0] if "#" not in rest else rest.split("#", 1)[0]
 
 
+def by_unit(prefix: str) -> Tuple[Dict[str, List[int]], Dict[int, str]]:
+    """A shard's sequence indices grouped by unit, and each index's file path."""
+    groups: Dict[str, List[int]] = defaultdict(list)
+    paths: Dict[int, str] = {}
+    for i, row in enumerate(meta_rows(prefix)):
+        groups[row["unit"]].append(i)
+        paths[i] = path_of(row["id"], row["unit"])
+    return groups, paths
+
+
+def teacher_forced(src: List[np.ndarray], tgt: List[np.ndarray]) -> dict:
+    return {"src": _pad(src, PAD), "tgt_in": _pad([np.concatenate([[BOS], t[:-1]]) for t in tgt], PAD),
+            "labels": _pad(tgt, -100)}
+
+
+def summarize_batch(src: Shard, tgt: Shard, pairs: List[int], max_src: int, max_tgt: int) -> dict:
+    return teacher_forced([np.concatenate([[SUMMARIZE], src[i][:max_src - 2], [EOS]]) for i in pairs],
+                          [tgt[i][:max_tgt] for i in pairs])
+
+
+def context_rows(shard: Shard, rows: List[int], max_len: int) -> torch.Tensor:
+    """Generator context, one row per chunk (or summary, without its closing </s>)."""
+    ctx = [shard[c][:max_len] for c in rows]
+    return _pad([c[c != EOS] for c in ctx], PAD)
+
+
+def frozen_model(base: str, task: Optional[str]):
+    """The base with its task adapter, every weight frozen, in eval mode."""
+    model, _ = load_base(base)
+    if task:
+        apply_task_lora(model, task)
+    for p in model.parameters():
+        p.requires_grad = False
+    return model.eval()
+
+
 class UnitData:
     """Summarize pairs and context chunks grouped by unit, for one split. Context chunks are raw
     file chunks (`context="raw"`) or the summarize targets themselves (`"summaries"`)."""
@@ -58,20 +94,12 @@ class UnitData:
             raise ValueError(f"context must be raw or summaries, not {context!r}")
         self.src = Shard(os.path.join(data_dir, f"summarize.{split}.src"))
         self.tgt = Shard(os.path.join(data_dir, f"summarize.{split}.tgt"))
-        self.pairs: Dict[str, List[int]] = defaultdict(list)
-        self.pair_path: Dict[int, str] = {}
-        for i, row in enumerate(meta_rows(self.src.prefix)):
-            self.pairs[row["unit"]].append(i)
-            self.pair_path[i] = path_of(row["id"], row["unit"])
+        self.pairs, self.pair_path = by_unit(self.src.prefix)
         if context == "summaries":
             self.raw, self.chunks, self.chunk_path = self.tgt, self.pairs, self.pair_path
         else:
             self.raw = Shard(os.path.join(data_dir, f"pretrain.{split}"))
-            self.chunks: Dict[str, List[int]] = defaultdict(list)
-            self.chunk_path: Dict[int, str] = {}
-            for i, row in enumerate(meta_rows(self.raw.prefix)):
-                self.chunks[row["unit"]].append(i)
-                self.chunk_path[i] = path_of(row["id"], row["unit"])
+            self.chunks, self.chunk_path = by_unit(self.raw.prefix)
         self.units = sorted(u for u in self.pairs if len({self.chunk_path[c] for c in self.chunks.get(u, [])}) >= 2)
         if not self.units:
             raise ValueError(f"{data_dir}: no {split} unit has summarize pairs and {context} context from two files")
@@ -92,12 +120,8 @@ class UnitData:
         return unit, [int(i) for i in pairs], [int(c) for c in chunks]
 
     def batch(self, pairs: List[int], chunks: List[int], cfg: dict, max_src: int, max_tgt: int):
-        src = [np.concatenate([[SUMMARIZE], self.src[i][:max_src - 2], [EOS]]) for i in pairs]
-        tgt = [self.tgt[i][:max_tgt] for i in pairs]
-        ctx = [self.raw[c][:cfg["context_len"]] for c in chunks]
-        ctx = [c[c != EOS] for c in ctx]  # a summary's closing </s>
-        return {"src": _pad(src, PAD), "tgt_in": _pad([np.concatenate([[BOS], t[:-1]]) for t in tgt], PAD),
-                "labels": _pad(tgt, -100), "context": _pad(ctx, PAD)}
+        return summarize_batch(self.src, self.tgt, pairs, max_src, max_tgt) | \
+            {"context": context_rows(self.raw, chunks, cfg["context_len"])}
 
 
 def make_generator(kind: str, model, cfg: dict):
@@ -134,12 +158,7 @@ def main(argv=None) -> dict:
         cfg[k] = type(DEFAULTS[k])(v)
     torch.manual_seed(cfg["seed"])
     torch.set_num_threads(int(os.environ.get("CODEADAPT_THREADS", "2")))
-    model, _ = load_base(args.base)
-    if args.task:
-        apply_task_lora(model, args.task)
-    for p in model.parameters():
-        p.requires_grad = False
-    model.eval()
+    model = frozen_model(args.base, args.task)
     gen = make_generator(args.kind, model, cfg)
     opt = torch.optim.AdamW(gen.parameters(), lr=cfg["lr"], weight_decay=0.0)
     train, valid = UnitData(args.data, "train", cfg["context"]), UnitData(args.data, "valid", cfg["context"])
