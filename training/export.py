@@ -18,9 +18,12 @@ rebuilding a session:
   decoder.onnx (T new tokens after a self-attention cache of P)
     in : input_ids int64 [B,T], encoder_mask int64 [B,S], cross_kv, past_kv f32 [D,2,B,H,P,h]
          (P = 0 on the first step), delta_A, delta_B
-    out: logits f32 [B,T,V], present_kv f32 [D,2,B,H,P+T,h]
+    out: logits f32 [B,T,V], present_kv f32 [D,2,B,H,P+T,h],
+         hidden f32 [B,T,d]           the normed states the output layer maps to logits (the keys
+                                      of the workspace memory, server/src/workspace/memory.ts)
          Generation feeds T = 1; scoring a known target feeds all its tokens at once
-         (causal: position t sees the cache and tokens up to t). Contract: "decoder_block": true.
+         (causal: position t sees the cache and tokens up to t). Contract: "decoder_block": true,
+         "decoder_hidden": true.
 
 Zero adapters are exact no-ops (an up-projection or B of zeros), so "no adapter" is data too.
 A LoRA adapter trained with scale s is fed as A = lora_A, B = s * lora_B; two adapters on the
@@ -104,8 +107,8 @@ class DecoderGraph(nn.Module):
         n = cross_kv.shape[0]
         cross = [(cross_kv[i, 0], cross_kv[i, 1]) for i in range(n)]
         past = [(past_kv[i, 0], past_kv[i, 1]) for i in range(n)]
-        logits, present = self.model.decode(input_ids, cross, encoder_mask > 0, past, deltas)
-        return logits, torch.stack([torch.stack(kv) for kv in present])
+        hidden, present = self.model.decode(input_ids, cross, encoder_mask > 0, past, deltas, return_hidden=True)
+        return self.model.lm_head(hidden), torch.stack([torch.stack(kv) for kv in present]), hidden
 
 
 def neutral_inputs(model: Seq2Seq, batch: int = 1, src_len: int = 7, rank: int = 1, bottleneck: int = 1):
@@ -154,19 +157,54 @@ def export(model: Seq2Seq, out_dir: str) -> Dict[str, str]:
                     x["delta_A"], x["delta_B"])
         torch.onnx.export(
             decoder, dec_args, dec_path, opset_version=OPSET, input_names=DECODER_INPUTS,
-            output_names=["logits", "present_kv"],
+            output_names=["logits", "present_kv", "hidden"],
             dynamic_axes={"input_ids": {0: "batch", 1: "steps"}, "encoder_mask": {0: "batch", 1: "src"},
                           "cross_kv": {2: "batch", 4: "src"}, "past_kv": {2: "batch", 4: "past"},
                           "delta_A": {1: "rank"}, "delta_B": {2: "rank"},
-                          "logits": {0: "batch", 1: "steps"}, "present_kv": {2: "batch", 4: "total"}})
+                          "logits": {0: "batch", 1: "steps"}, "present_kv": {2: "batch", 4: "total"},
+                          "hidden": {0: "batch", 1: "steps"}})
     return {"encoder": enc_path, "decoder": dec_path}
+
+
+MEMORY_SEARCH = "memory-search.onnx"
+
+
+def export_memory_search(out_dir: str) -> str:
+    """The workspace memory's nearest-neighbour search as a graph, so onnxruntime's int8 kernels do
+    it (server/src/engine/memorySearch.ts): keys int8 [n,d], query int8 [d,1] and inverse norms
+    [n,1] -> the k best cosine similarities [k] and their rows [k]. It has no weights, so every
+    model of any width shares it."""
+    import onnx
+    from onnx import TensorProto as T, helper
+    nodes = [
+        helper.make_node("MatMulInteger", ["keys", "query"], ["dots"]),
+        helper.make_node("Cast", ["dots"], ["dots_f"], to=T.FLOAT),
+        helper.make_node("Mul", ["dots_f", "inverse_norms"], ["scaled"]),
+        helper.make_node("Squeeze", ["scaled", "last_axis"], ["scores"]),
+        helper.make_node("TopK", ["scores", "k"], ["similarity", "index"], axis=0),
+    ]
+    graph = helper.make_graph(
+        nodes, "memory_search",
+        [helper.make_tensor_value_info("keys", T.INT8, ["n", "d"]),
+         helper.make_tensor_value_info("query", T.INT8, ["d", 1]),
+         helper.make_tensor_value_info("inverse_norms", T.FLOAT, ["n", 1]),
+         helper.make_tensor_value_info("k", T.INT64, [1])],
+        [helper.make_tensor_value_info("similarity", T.FLOAT, ["k_out"]),
+         helper.make_tensor_value_info("index", T.INT64, ["k_out"])],
+        initializer=[helper.make_tensor("last_axis", T.INT64, [1], [1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="codeadapt")
+    onnx.checker.check_model(model)
+    path = os.path.join(out_dir, MEMORY_SEARCH)
+    onnx.save(model, path)
+    return path
 
 
 def contract(model: Seq2Seq) -> dict:
     cfg = model.cfg
     return {"opset": OPSET, "slots": delta_slots(model), "d_model": cfg.d_model, "n_heads": cfg.n_heads,
             "n_enc_layers": cfg.n_enc_layers, "n_dec_layers": cfg.n_dec_layers, "vocab_size": cfg.vocab_size,
-            "max_src": cfg.max_src, "max_tgt": cfg.max_tgt, "num_labels": cfg.num_labels, "decoder_block": True}
+            "max_src": cfg.max_src, "max_tgt": cfg.max_tgt, "num_labels": cfg.num_labels, "decoder_block": True,
+            "decoder_hidden": True, "memory_search": MEMORY_SEARCH}
 
 
 def load_base(path: str) -> Seq2Seq:
@@ -210,8 +248,10 @@ def parity_reference(model: Seq2Seq, cases: List[List[int]], max_len: int = 12) 
     out = []
     for ids in cases:
         src = torch.tensor([ids])
-        logits, _ = model.decode(torch.tensor([[1]]), model.cross_kv(model.encode(src)), src != 0)
+        hidden, _ = model.decode(torch.tensor([[1]]), model.cross_kv(model.encode(src)), src != 0, return_hidden=True)
+        logits = model.lm_head(hidden)
         out.append({"ids": ids, "first_logits": [round(float(x), 5) for x in logits[0, -1, :16]],
+                    "first_hidden": [round(float(x), 5) for x in hidden[0, -1, :16]],
                     "greedy": greedy(model, ids, max_len)})
     return {"max_len": max_len, "banned": BANNED, "cases": out}
 
@@ -412,6 +452,7 @@ def main(argv=None) -> None:
     else:
         model = load_base(args.base)
     paths = export(model, args.out)
+    paths["memory_search"] = export_memory_search(args.out)
     with open(os.path.join(args.out, "onnx-contract.json"), "w") as f:
         json.dump(contract(model), f, indent=1)
     with open(os.path.join(args.out, "parity.json"), "w") as f:

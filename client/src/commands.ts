@@ -126,7 +126,7 @@ export function registerCommands(context: vscode.ExtensionContext, getClient: Cl
           return client.sendRequest(BuildWorkspaceAdapterRequest, { workDoneToken }, token).finally(() => listener.dispose());
         });
         void vscode.window.showInformationMessage(
-          `CodeAdapt: workspace adapter ${result.adapterId} built from ${result.files} files (${result.tokens} tokens) in ${(result.millis / 1000).toFixed(1)} s.`,
+          `CodeAdapt: workspace adapter ${result.adapterId} built from ${result.files} files (${learnedFrom(result)}) in ${(result.millis / 1000).toFixed(1)} s.`,
         );
       } catch (error) {
         await report("workspace adapter", error);
@@ -209,4 +209,12 @@ async function closeDiff(refined: vscode.Uri): Promise<void> {
     .flatMap((group) => group.tabs)
     .filter((tab) => tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.toString() === refined.toString());
   if (tabs.length > 0) await vscode.window.tabGroups.close(tabs).then(undefined, () => undefined);
+}
+
+/** What a workspace build learned from, in words: the memory's functions, the generator's tokens. */
+export function learnedFrom(result: { functions?: number; tokens: number }): string {
+  const parts = [];
+  if (result.functions) parts.push(`${result.functions} documented functions`);
+  if (result.tokens) parts.push(`${result.tokens} tokens`);
+  return parts.join(", ") || "nothing";
 }

@@ -118,7 +118,10 @@ export interface BuildWorkspaceAdapterParams extends WorkDoneProgressParams {
 export interface BuildWorkspaceAdapterResult {
   adapterId: string;
   files: number;
+  /** Tokens the generated adapter read (0 when the model has no generator). */
   tokens: number;
+  /** Documented functions in the workspace memory (0 when the model's decoder cannot key one). */
+  functions: number;
   skippedFiles: number;
   millis: number;
 }

@@ -6,6 +6,11 @@
 //   (c) retrieval in the prompt: the k functions of other files of the unit most similar to the
 //       target (identifier overlap), each with its summary as a comment, prepended within the
 //       model's 510 source tokens (the target is never cut for them);
+//   (e) the workspace memory (server/src/workspace/memory.ts): the unit's documented functions,
+//       each read once by the decoder, as a nearest-neighbour next-token distribution mixed into
+//       decoding; the target's own file is removed from it the same way (an update after
+//       deleting the file);
+//   memory control: another held-out unit's memory, for the same reason as the control below;
 //   control: the adapter of another held-out unit (the next one picked), so that a gain of (b)
 //       that is not about this workspace's own code (a general shift of style or length) shows up
 //       here too. Only with two or more units.
@@ -24,6 +29,8 @@ import type { Deltas } from "../../server/src/engine/adapters";
 import type { LanguageId } from "../../server/src/parsing/languages";
 import { manifestSha256, WorkspaceGenerator } from "../../server/src/workspace/generator";
 import { WorkspaceAdapter } from "../../server/src/workspace/workspaceAdapter";
+import { WorkspaceMemory as WorkspaceMemoryClass, type WorkspaceMemory } from "../../server/src/workspace/memory";
+import { WorkspaceMemoryIndex, type MemoryModel } from "../../server/src/workspace/workspaceMemory";
 import { smoothedBleu4 } from "./bleu";
 import { bootstrapMean, formatEstimate, type Estimate } from "./bootstrap";
 import { pairedDifference } from "./compare";
@@ -58,6 +65,14 @@ export interface WorkspaceEvalResult {
   references: string[];
   /** (b) minus the control arm, paired: the part of (b)'s gain that is about the workspace itself. */
   generatedVsControl?: Estimate;
+  /** (e) minus its control, paired. */
+  memoryVsControl?: Estimate;
+  /** Per target: its summary appears word for word among the unit's other files' summaries. */
+  verbatim?: boolean[];
+  /** (e) − (a) on the targets whose summary is not verbatim elsewhere in the unit. */
+  memoryNotVerbatim?: Estimate;
+  /** Per unit: the memory's build time, functions and entries. */
+  memoryUnits?: { name: string; buildMs: number; functions: number; entries: number }[];
   arms: ArmResult[];
   k: number;
 }
@@ -138,54 +153,85 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 export async function evaluateWorkspace(options: { model: string; corpus: string; split: string; units: number; targets: number; k: number; threads?: number }): Promise<WorkspaceEvalResult> {
   const model = await CodeModel.load(options.model, ["cpu"], options.threads ?? 2);
   const generator = await WorkspaceGenerator.fromModelDir(options.model, model.seq2seq.contract, ["cpu"], options.threads ?? 2);
-  if (!generator) throw new Error(`${options.model} has no workspace generator (export one with training/export.py --generator)`);
+  const withMemory = !!model.seq2seq.contract.decoder_hidden;
+  if (!generator && !withMemory) throw new Error(`${options.model} has neither a workspace generator nor a decoder that returns its states (re-export it)`);
   const picked = pickUnits(await loadUnits(options.corpus, options.split), options.units, options.targets);
   if (picked.length === 0) throw new Error(`no ${options.split} unit with two or more files and documented functions in ${options.corpus}`);
   const arm = () => ({ scores: [] as number[], ms: [] as number[], texts: [] as string[] });
-  const arms = { none: arm(), generated: arm(), retrieval: arm(), control: arm() };
+  const arms = { none: arm(), generated: arm(), retrieval: arm(), control: arm(), memory: arm(), memoryControl: arm() };
   const references: string[] = [];
+  const verbatim: boolean[] = [];
   const units: WorkspaceEvalResult["units"] = [];
+  const memoryUnits: NonNullable<WorkspaceEvalResult["memoryUnits"]> = [];
   const scratch = mkdtempSync(join(tmpdir(), "codeadapt-ws-eval-"));
-  const open = (root: string) => WorkspaceAdapter.open(root, model, generator, { cacheDir: join(scratch, "cache"), manifestSha256: manifestSha256(options.model) });
+  const cacheDir = join(scratch, "cache");
+  const manifest = manifestSha256(options.model);
+  const open = (root: string) => WorkspaceAdapter.open(root, model, generator!, { cacheDir, manifestSha256: manifest });
+  const openMemory = (root: string) => new WorkspaceMemoryIndex(root, memoryModel(model), { cacheDir, manifestSha256: manifest });
   try {
-    // Pass 1: every unit's whole adapter (timed: the build cost), kept for the control arm.
+    // Pass 1: every unit's whole adapter and memory (timed: the build cost), kept for the controls.
     const whole: Deltas[] = [];
+    const memories: WorkspaceMemory[] = [];
     for (const [i, { unit, targets }] of picked.entries()) {
       const root = join(scratch, `unit-${i}`);
       for (const [path, text] of unit.files) {
         mkdirSync(dirname(join(root, path)), { recursive: true });
         writeFileSync(join(root, path), text);
       }
-      const adapter = await open(root);
-      const build = await timed(() => adapter.build());
-      if (build.value.kind !== "built") throw new Error(`unit ${unit.name}: nothing to build from (${build.value.message})`);
-      units.push({ name: unit.name, files: unit.files.size, targets: targets.length, buildMs: build.ms, buildTokens: build.value.tokens });
-      whole.push(adapter.deltas!);
-      await adapter.close();
+      if (generator) {
+        const adapter = await open(root);
+        const build = await timed(() => adapter.build());
+        if (build.value.kind !== "built") throw new Error(`unit ${unit.name}: nothing to build from (${build.value.message})`);
+        units.push({ name: unit.name, files: unit.files.size, targets: targets.length, buildMs: build.ms, buildTokens: build.value.tokens });
+        whole.push(adapter.deltas!);
+        await adapter.close();
+      } else {
+        units.push({ name: unit.name, files: unit.files.size, targets: targets.length, buildMs: NaN, buildTokens: 0 });
+      }
+      if (withMemory) {
+        const index = openMemory(root);
+        const build = await timed(() => index.build());
+        memories.push(index.memory ?? emptyMemory(model));
+        memoryUnits.push({ name: unit.name, buildMs: build.ms, functions: index.info?.functions ?? 0, entries: index.info?.entries ?? 0 });
+        await index.close();
+      }
     }
     const withControl = picked.length >= 2;
-    // Pass 2 (builds come from the cache): the arms, target by target.
+    // Pass 2 (builds come from the caches): the arms, target by target.
     for (const [i, { unit, targets }] of picked.entries()) {
       const root = join(scratch, `unit-${i}`);
-      const adapter = await open(root);
-      await adapter.build();
+      const adapter = generator ? await open(root) : undefined;
+      await adapter?.build();
+      const index = withMemory ? openMemory(root) : undefined;
+      await index?.build();
       const foreign = whole[(i + 1) % whole.length];
+      const foreignMemory = memories[(i + 1) % memories.length];
       const byFile = new Map<string, FunctionRow[]>();
       for (const target of targets) byFile.set(target.path, [...(byFile.get(target.path) ?? []), target]);
       for (const [path, group] of byFile) {
         // Context without the target's own file: delete it, update (subtract), restore afterwards.
         unlinkSync(join(root, path));
-        await adapter.update(join(root, path));
-        const without: Deltas | undefined = adapter.deltas;
+        await adapter?.update(join(root, path));
+        await index?.update(join(root, path));
+        const without: Deltas | undefined = adapter?.deltas;
+        const memory = index?.memory;
         for (const target of group) {
           const request = { code: target.code, language: target.lang };
           const plain = await timed(() => model.summarize(request));
-          const generated = await timed(() => model.summarize({ ...request, workspace: without }));
           const prompt = retrievalPrompt(model, target, unit.functions, options.k);
           const retrieved = await timed(() => model.summarize({ ...request, code: prompt }));
-          const control = withControl ? await timed(() => model.summarize({ ...request, workspace: foreign })) : undefined;
+          const runs: [keyof typeof arms, { value: { text: string }; ms: number } | undefined][] = [["none", plain], ["retrieval", retrieved]];
+          if (generator) {
+            runs.push(["generated", await timed(() => model.summarize({ ...request, workspace: without }))]);
+            if (withControl) runs.push(["control", await timed(() => model.summarize({ ...request, workspace: foreign }))]);
+          }
+          if (withMemory) {
+            runs.push(["memory", await timed(() => model.summarize({ ...request, memory }))]);
+            if (withControl) runs.push(["memoryControl", await timed(() => model.summarize({ ...request, memory: foreignMemory }))]);
+          }
           references.push(target.summary);
-          for (const [name, run] of [["none", plain], ["generated", generated], ["retrieval", retrieved], ["control", control]] as const) {
+          verbatim.push(unit.functions.some((f) => f.path !== target.path && f.summary === target.summary));
+          for (const [name, run] of runs) {
             if (!run) continue;
             arms[name].scores.push(smoothedBleu4(target.summary, run.value.text));
             arms[name].ms.push(run.ms);
@@ -193,13 +239,15 @@ export async function evaluateWorkspace(options: { model: string; corpus: string
           }
         }
         writeFileSync(join(root, path), unit.files.get(path)!);
-        await adapter.update(join(root, path));
+        await adapter?.update(join(root, path));
+        await index?.update(join(root, path));
       }
-      await adapter.close();
+      await adapter?.close();
+      await index?.close();
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
-    await generator.release();
+    await generator?.release();
     await model.release();
   }
   const result = (arm: keyof typeof arms, name: string): ArmResult => ({
@@ -210,14 +258,35 @@ export async function evaluateWorkspace(options: { model: string; corpus: string
     latencyP50Ms: median(arms[arm].ms),
     vsNoAdapter: arm === "none" ? undefined : pairedDifference(arms.none.scores, arms[arm].scores),
   });
-  const control = arms.control.scores.length > 0 ? [result("control", "control: another held-out unit's adapter")] : [];
+  const has = (arm: keyof typeof arms) => arms[arm].scores.length > 0;
+  const fresh = (xs: number[]) => xs.filter((_, i) => !verbatim[i]);
   return {
     units,
     references,
-    generatedVsControl: control.length ? pairedDifference(arms.control.scores, arms.generated.scores) : undefined,
+    verbatim,
+    memoryNotVerbatim: has("memory") ? pairedDifference(fresh(arms.none.scores), fresh(arms.memory.scores)) : undefined,
+    generatedVsControl: has("control") ? pairedDifference(arms.control.scores, arms.generated.scores) : undefined,
+    memoryVsControl: has("memoryControl") ? pairedDifference(arms.memoryControl.scores, arms.memory.scores) : undefined,
+    memoryUnits: withMemory ? memoryUnits : undefined,
     k: options.k,
-    arms: [result("none", "(a) no workspace adapter"), result("generated", "(b) generated adapter"), result("retrieval", `(c) retrieval in the prompt, k=${options.k}`), ...control],
+    arms: [
+      result("none", "(a) no workspace adapter"),
+      ...(has("generated") ? [result("generated", "(b) generated adapter")] : []),
+      result("retrieval", `(c) retrieval in the prompt, k=${options.k}`),
+      ...(has("control") ? [result("control", "control: another held-out unit's adapter")] : []),
+      ...(has("memory") ? [result("memory", "(e) workspace memory")] : []),
+      ...(has("memoryControl") ? [result("memoryControl", "memory control: another held-out unit's memory")] : []),
+    ],
   };
+}
+
+/** The model calls a workspace memory needs. */
+export function memoryModel(model: CodeModel): MemoryModel {
+  return { d: model.seq2seq.contract.d_model, summaryStates: (language, code, summary) => model.summaryStates(language, code, summary) };
+}
+
+function emptyMemory(model: CodeModel): WorkspaceMemory {
+  return new WorkspaceMemoryClass(model.seq2seq.contract.d_model);
 }
 
 const meanWords = (texts: string[]) => texts.reduce((sum, t) => sum + t.split(/\s+/).filter(Boolean).length, 0) / Math.max(1, texts.length);
@@ -230,10 +299,18 @@ export function markdown(result: WorkspaceEvalResult): string {
     ...result.arms.map((a) => `| ${a.arm} | ${formatEstimate(a.bleu)} | ${a.vsNoAdapter ? formatEstimate(a.vsNoAdapter) : ""} | ${a.latencyP50Ms.toFixed(1)} ms | ${meanWords(a.texts).toFixed(1)} |`),
     `(references: ${meanWords(result.references).toFixed(1)} words)`,
     ...(result.generatedVsControl ? [`(b) − control, paired: ${formatEstimate(result.generatedVsControl)}`] : []),
+    ...(result.memoryVsControl ? [`(e) − memory control, paired: ${formatEstimate(result.memoryVsControl)}`] : []),
+    ...(result.memoryNotVerbatim && result.verbatim ? [`(e) − (a) without the ${result.verbatim.filter(Boolean).length} targets whose summary is word for word in another file of the unit (n=${result.verbatim.filter((v) => !v).length}): ${formatEstimate(result.memoryNotVerbatim)}`] : []),
     "",
     "| unit | files | targets | build | tokens/s |",
     "|---|---|---|---|---|",
     ...result.units.map((u) => `| ${u.name} | ${u.files} | ${u.targets} | ${(u.buildMs / 1000).toFixed(2)} s | ${Math.round(u.buildTokens / (u.buildMs / 1000))} |`),
+    ...(result.memoryUnits ? [
+      "",
+      "| unit | memory build | documented functions | entries |",
+      "|---|---|---|---|",
+      ...result.memoryUnits.map((u) => `| ${u.name} | ${(u.buildMs / 1000).toFixed(2)} s | ${u.functions} | ${u.entries} |`),
+    ] : []),
   ];
   return lines.join("\n");
 }
@@ -250,7 +327,7 @@ async function main(): Promise<void> {
       json: { type: "string" },
     },
   });
-  if (!values.model) throw new Error("--model DIR (a model folder exported with a workspace generator) is required");
+  if (!values.model) throw new Error("--model DIR (an exported model folder) is required");
   const result = await evaluateWorkspace({
     model: values.model,
     corpus: values.corpus!,

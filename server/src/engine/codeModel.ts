@@ -9,7 +9,7 @@ import { repairCandidates } from "../refine/repairCandidates";
 import { loadTokenizer } from "../../../training/tokenizer/tokenizer-file";
 import { loadDeltas, loadNer, type Deltas, type NerWeights } from "./adapters";
 import { Seq2SeqModel } from "./seq2seq";
-import type { SearchOptions } from "./search";
+import type { LogitMemory, SearchOptions } from "./search";
 
 /**
  * The installed model as the editor uses it: manifest verified, tokenizer checked against the
@@ -69,6 +69,8 @@ export interface GenerationRequest {
   maxTokens?: number;
   beams?: number;
   workspace?: Deltas;
+  /** Summarize only: the workspace memory mixed into each step (workspace/memory.ts). */
+  memory?: LogitMemory;
   /** Refine only: overrides the manifest's default strategy. */
   strategy?: RefineStrategy;
   /** Refine by edits: candidates are ranked by log-likelihood / tokens^this (0 = plain likelihood). */
@@ -194,10 +196,24 @@ export class CodeModel {
         banned: BANNED,
         isCancelled: request.isCancelled,
         onStep: request.onStep,
+        memory: task === "summarize" ? request.memory : undefined,
       },
       this.adaptersFor(task, request),
     );
     return { text: this.tokenizer.decode(out), truncated, inputTokens: ids.length, outputTokens: out.length };
+  }
+
+  /**
+   * What the workspace memory keeps of one documented function: the decoder's final states
+   * ([n, d]) while it reads `summary` teacher forced after `code`, under the summarize adapters
+   * (those summaries are decoded with), and the n tokens they predict (the summary, then </s>).
+   */
+  async summaryStates(language: LanguageId, code: string, summary: string): Promise<{ states: Float32Array; tokens: number[] }> {
+    this.requireTask("summarize");
+    const { ids } = this.sourceIds(SUMMARIZE, language, code);
+    const target = targetSequence(this.tokenizer, summary, this.seq2seq.contract.max_tgt);
+    const states = await this.seq2seq.targetStates(ids, target.ids, this.adaptersFor("summarize", { code, language }));
+    return { states, tokens: target.ids };
   }
 
   async summarize(request: GenerationRequest): Promise<GenerationResult> {

@@ -14,6 +14,10 @@ export interface OnnxContract {
   num_labels: number;
   /** decoder.onnx takes T tokens per row and returns logits for all T (exports since 2026-11-27's sixth session). */
   decoder_block?: boolean;
+  /** decoder.onnx also returns its final normed states `hidden` [B,T,d] (exports since 2026-11-28; the workspace memory's keys). */
+  decoder_hidden?: boolean;
+  /** The workspace memory's search graph in the model folder (engine/memorySearch.ts). */
+  memory_search?: string;
 }
 
 export function readContract(path: string): OnnxContract {

@@ -1,6 +1,7 @@
 import { BOS, EOS } from "../../../training/tokenizer/bpe";
 import { selectBatchRows } from "./kvCache";
 import type * as Ort from "onnxruntime-node";
+import type { NearestSearch } from "./memorySearch";
 
 /**
  * Greedy and beam search over a decoder step function, in TypeScript. Cancellation is checked
@@ -21,6 +22,15 @@ export interface SearchOptions {
   isCancelled?: () => boolean;
   /** Called after each decoding step with the number of steps taken so far. */
   onStep?: (steps: number) => void;
+  /** Mixes a workspace memory's next-token distribution into each row (needs the decoder's hidden states). */
+  memory?: LogitMemory;
+  /** The memory's nearest-neighbour kernel (the model's search graph); default: the memory's own loop. */
+  memorySearch?: NearestSearch;
+}
+
+/** Rewrites one row of logits in place, given the decoder's final state for that row. */
+export interface LogitMemory {
+  mix(row: Float32Array, hidden: Float32Array, search?: NearestSearch): Promise<void>;
 }
 
 export class CancelledError extends Error {
@@ -29,12 +39,19 @@ export class CancelledError extends Error {
   }
 }
 
-export type StepFunction = (tokens: number[], cache: unknown) => Promise<{ logits: Float32Array; cache: unknown }>;
+/** A decoder call's result; `hidden` ([rows, T, d]) only from exports whose contract says `decoder_hidden`. */
+export interface DecoderOutput {
+  logits: Float32Array;
+  cache: unknown;
+  hidden?: Float32Array;
+}
+
+export type StepFunction = (tokens: number[], cache: unknown) => Promise<DecoderOutput>;
 /**
  * T tokens per row at once after the cache (every row the same length): logits [rows, T, V] and
  * the cache grown by T. Position t sees the cache and the row's tokens up to t (causal).
  */
-export type BlockFunction = (tokens: number[][], cache: unknown) => Promise<{ logits: Float32Array; cache: unknown }>;
+export type BlockFunction = (tokens: number[][], cache: unknown) => Promise<DecoderOutput>;
 
 export function checkCancelled(options: Pick<SearchOptions, "isCancelled">): void {
   if (options.isCancelled?.()) throw new CancelledError();
@@ -56,6 +73,18 @@ export function constrain(row: Float32Array, history: number[], options: SearchO
   }
 }
 
+/** Row `r` of a step's logits with the memory (if any) mixed in; the row is a view, changed in place. */
+async function memoryRow(result: DecoderOutput, r: number, rows: number, options: SearchOptions): Promise<Float32Array> {
+  const vocab = result.logits.length / rows;
+  const row = result.logits.subarray(r * vocab, (r + 1) * vocab);
+  if (options.memory) {
+    if (!result.hidden) throw new Error("the workspace memory needs a model whose decoder returns its hidden states: re-export it");
+    const d = result.hidden.length / rows;
+    await options.memory.mix(row, result.hidden.subarray(r * d, (r + 1) * d), options.memorySearch);
+  }
+  return row;
+}
+
 function argmax(row: Float32Array): number {
   let best = 0;
   for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
@@ -70,8 +99,9 @@ export async function searchGreedy(step: StepFunction, options: SearchOptions): 
     checkCancelled(options);
     const result = await step([token], cache);
     cache = result.cache;
-    constrain(result.logits, out, options);
-    token = argmax(result.logits);
+    const row = await memoryRow(result, 0, 1, options);
+    constrain(row, out, options);
+    token = argmax(row);
     if (token === EOS) break;
     out.push(token);
     options.onStep?.(t + 1);
@@ -106,12 +136,12 @@ export async function searchBeam(step: StepFunction, options: SearchOptions): Pr
     const result = await step(last, cache);
     const vocab = result.logits.length / live.length;
     const candidates: { from: number; token: number; score: number }[] = [];
-    live.forEach((h, b) => {
-      const row = result.logits.slice(b * vocab, (b + 1) * vocab);
+    for (const [b, h] of live.entries()) {
+      const row = (await memoryRow(result, b, live.length, options)).slice();
       constrain(row, h.tokens, options);
       const logp = logSoftmax(row);
       for (const token of topK(logp, width * 2)) candidates.push({ from: b, token, score: h.score + logp[token] });
-    });
+    }
     candidates.sort((a, b) => b.score - a.score);
     const next: Hypothesis[] = [];
     const rows: number[] = [];

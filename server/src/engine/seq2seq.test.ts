@@ -17,7 +17,7 @@ import { BOS } from "../../../training/tokenizer/bpe";
 const ROOT = resolve(__dirname, "../../..");
 let dir: string;
 let model: Seq2SeqModel;
-let reference: { banned: number[]; max_len: number; cases: { ids: number[]; first_logits: number[]; greedy: number[] }[] };
+let reference: { banned: number[]; max_len: number; cases: { ids: number[]; first_logits: number[]; first_hidden: number[]; greedy: number[] }[] };
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "codeadapt-onnx-"));
@@ -39,6 +39,29 @@ test("first decoder step matches torch's logits", async () => {
     assert.equal(encoded.crossKv.dims[4], c.ids.length);
     const { logits } = await model.stepper(encoded)([BOS], undefined);
     c.first_logits.forEach((expected, i) => assert.ok(Math.abs(logits[i] - expected) < 2e-3, `logit ${i}: ${logits[i]} vs ${expected}`));
+  }
+});
+
+test("the decoder's hidden states match torch's, and teacher-forced states equal step-by-step ones", async () => {
+  assert.equal(model.contract.decoder_hidden, true);
+  for (const c of reference.cases) {
+    const encoded = await model.encode(c.ids);
+    const step = model.stepper(encoded);
+    const first = await step([BOS], undefined);
+    c.first_hidden.forEach((expected, i) => assert.ok(Math.abs(first.hidden![i] - expected) < 2e-3, `hidden ${i}: ${first.hidden![i]} vs ${expected}`));
+    // Teacher forcing the greedy output at once gives the states greedy decoding saw, step by step.
+    const target = [...c.greedy, 2];
+    const forced = await model.targetStates(c.ids, target);
+    const d = model.contract.d_model;
+    assert.equal(forced.length, target.length * d);
+    let cache: unknown;
+    let token = BOS;
+    for (let t = 0; t < target.length; t++) {
+      const out = await step([token], cache);
+      cache = out.cache;
+      for (let j = 0; j < d; j++) assert.ok(Math.abs(out.hidden![j] - forced[t * d + j]) < 1e-3, `position ${t}, ${j}`);
+      token = target[t];
+    }
   }
 });
 

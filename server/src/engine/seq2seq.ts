@@ -6,6 +6,8 @@ import { createSession, floatTensor, int64Tensor } from "./ort";
 import { repeatBatch } from "./kvCache";
 import { scoreEdits, type EditScoreOptions } from "./scoreEdits";
 import { scoreTargets, type ScoreOptions } from "./scoreTargets";
+import { BOS } from "../../../training/tokenizer/bpe";
+import { loadMemorySearch, type NearestSearch } from "./memorySearch";
 import { searchBeam, searchGreedy, type BlockFunction, type SearchOptions, type StepFunction } from "./search";
 
 /**
@@ -42,18 +44,21 @@ export class Seq2SeqModel {
     private readonly decoder: Ort.InferenceSession,
     readonly provider: string,
     readonly fallbacks: string[],
+    private readonly memorySearch?: { search: NearestSearch; release: () => Promise<void> },
   ) {}
 
   static async load(dir: string, providers: string[] = ["cpu"], threads = 2): Promise<Seq2SeqModel> {
     const contract = readContract(join(dir, "onnx-contract.json"));
     const encoder = await createSession(join(dir, "encoder.onnx"), providers, threads);
     const decoder = await createSession(join(dir, "decoder.onnx"), [encoder.provider], threads);
-    return new Seq2SeqModel(contract, encoder.session, decoder.session, encoder.provider, encoder.fallbacks);
+    const memorySearch = await loadMemorySearch(dir, contract);
+    return new Seq2SeqModel(contract, encoder.session, decoder.session, encoder.provider, encoder.fallbacks, memorySearch);
   }
 
   async release(): Promise<void> {
     await this.encoder.release();
     await this.decoder.release();
+    await this.memorySearch?.release();
   }
 
   private deltaFeeds(adapters: AdapterInputs): Record<string, Ort.Tensor> {
@@ -137,7 +142,7 @@ export class Seq2SeqModel {
   async generate(ids: number[], options: SearchOptions, adapters: AdapterInputs = {}): Promise<number[]> {
     const step = this.stepper(await this.encode(ids, adapters), adapters);
     const maxTokens = Math.min(options.maxTokens, this.contract.max_tgt - 1);
-    const search = { ...options, maxTokens };
+    const search = { ...options, maxTokens, memorySearch: options.memorySearch ?? this.memorySearch?.search };
     return (options.beams ?? 1) > 1 ? searchBeam(step, search) : searchGreedy(step, search);
   }
 
@@ -200,8 +205,20 @@ export class Seq2SeqModel {
         past_kv: past,
         ...deltas,
       });
-      return { logits: out.logits.data as Float32Array, cache: out.present_kv };
+      return { logits: out.logits.data as Float32Array, cache: out.present_kv, hidden: out.hidden?.data as Float32Array | undefined };
     };
+  }
+
+  /**
+   * The decoder's final states while it reads `target` (ids ending in </s>) after <s>, teacher
+   * forced: [T, d] for T = target.length, row t being the state that predicts target[t].
+   */
+  async targetStates(ids: number[], target: number[], adapters: AdapterInputs = {}): Promise<Float32Array> {
+    if (!this.contract.decoder_hidden) throw new Error("this export's decoder does not return its hidden states: re-export it");
+    this.checkTargetLengths([target]);
+    const block = this.blockDecoder(await this.encode(ids, adapters), adapters);
+    const out = await block([[BOS, ...target.slice(0, -1)]], undefined);
+    return out.hidden!;
   }
 }
 

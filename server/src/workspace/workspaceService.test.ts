@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ModelHost } from "../engine/modelHost";
+import { writeManifest } from "../engine/tinyModel.testutil";
 import { exportTinyGeneratorModel } from "./tinyGenerator.testutil";
 import { CancelledBuildError } from "./workspaceAdapter";
 import { buildForRequest, WorkspaceAdapters } from "./workspaceService";
@@ -88,20 +89,52 @@ test("build, status, save and a second folder: one adapter over the workspace", 
   await emptyService.dispose();
 });
 
-test("a model without a generator says so", async () => {
+test("a model with neither a generator nor decoder states says so", async () => {
   const path = join(modelDir, "manifest.json");
+  const contractPath = join(modelDir, "onnx-contract.json");
   const original = readFileSync(path, "utf8");
-  const manifest = JSON.parse(original);
-  delete manifest.generator;
-  writeFileSync(path, JSON.stringify(manifest));
+  const originalContract = readFileSync(contractPath, "utf8");
+  const contract = JSON.parse(originalContract);
+  delete contract.decoder_hidden;
+  writeFileSync(contractPath, JSON.stringify(contract));
+  writeManifest(modelDir); // without the generator
+  await engine.release(); // the host reloads when told the model changed (the server's file watcher does)
   try {
     const service = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir: () => join(modelDir, "cache") });
     const result = await service.build([folder({ "a.py": "def f():\n    pass\n" })]);
     assert.equal(result.kind, "no-generator");
+    assert.match((result as { message: string }).message, /no workspace generator, and its decoder does not return the states/);
     await service.dispose();
   } finally {
     writeFileSync(path, original);
+    writeFileSync(contractPath, originalContract);
+    await engine.release();
   }
+});
+
+test("a workspace memory over documented functions: built, used, updated on save, dropped with its folder", async () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), "codeadapt-svc-cache-"));
+  temps.push(cacheDir);
+  const service = new WorkspaceAdapters({ engine, hostOptions: host(modelDir), cacheDir: () => cacheDir });
+  const doc = (name: string, summary: string) => `def ${name}(x):\n    """${summary}"""\n    return x\n`;
+  const a = folder({ "a.py": doc("first", "Return the first item given.") + "\n" + doc("second", "Return the second item given.") });
+  const messages: string[] = [];
+  const built = await service.build([a], { onProgress: (p) => messages.push(p.message) });
+  assert.ok(built.kind === "built" && built.functions === 2, JSON.stringify(built));
+  assert.ok(messages.some((m) => /documented functions/.test(m)), messages.join("; "));
+  assert.equal(service.memory()?.functions, 2);
+  const id = service.status().id;
+  writeFileSync(join(a, "a.py"), doc("first", "Give back the first item given."));
+  await service.didSave(join(a, "a.py"));
+  assert.equal(service.memory()?.functions, 1);
+  assert.notEqual(service.status().id, id);
+  const b = folder({ "b.py": doc("third", "Return the third item given.") });
+  await service.build([a, b]);
+  assert.equal(service.memory()?.functions, 2, "two folders: one memory holding both");
+  await service.foldersRemoved([b]);
+  assert.equal(service.memory()?.functions, 1);
+  await service.dispose();
+  assert.equal(service.memory(), undefined);
 });
 
 test("the build request: protocol result, progress messages, and clear errors", async () => {
@@ -112,7 +145,7 @@ test("the build request: protocol result, progress messages, and clear errors", 
   const root = folder({ "m.go": "package m\n\nfunc Add(a, b int) int { return a + b }\n" });
   const reports: string[] = [];
   const result = await buildForRequest(service, [root], { folders: [pathToFileURL(root).href] }, (m) => reports.push(m), token());
-  assert.deepEqual(Object.keys(result).sort(), ["adapterId", "files", "millis", "skippedFiles", "tokens"]);
+  assert.deepEqual(Object.keys(result).sort(), ["adapterId", "files", "functions", "millis", "skippedFiles", "tokens"]);
   assert.equal(result.files, 1);
   assert.ok(reports.length >= 1);
   const code = async (promise: Promise<unknown>) => {

@@ -13,13 +13,19 @@ import {
 import type { Deltas } from "../engine/adapters";
 import type { HostOptions, ModelHost } from "../engine/modelHost";
 import { generatorFiles, manifestSha256, WorkspaceGenerator } from "./generator";
+import { WorkspaceMemory } from "./memory";
 import { CancelledBuildError, WorkspaceAdapter, type BuildProgress } from "./workspaceAdapter";
+import { WorkspaceMemoryIndex, type MemoryModel, type MemoryProgress } from "./workspaceMemory";
 
 /**
  * The language server's side of workspace adapters, independent of the LSP connection so it can
- * be tested without one: one WorkspaceAdapter per workspace folder, the generator sessions of the
- * installed model, and the adapter passed to summarize/refine. Several folders are one adapter:
- * their states S are summed (S is additive) and turned into deltas once.
+ * be tested without one. Per workspace folder, two kinds, each when the installed model allows it:
+ *   - the workspace memory (workspaceMemory.ts), for models whose decoder returns its states:
+ *     the folder's documented functions as a nearest-neighbour memory mixed into summaries;
+ *   - the generated adapter (workspaceAdapter.ts), for models exported with a generator: deltas
+ *     passed to summarize/refine.
+ * Several folders are one of each: memories are the union of their records, generator states S
+ * are summed (S is additive) and turned into deltas once.
  *
  * The model comes from the server's ModelHost: each encoder batch of a build runs as a
  * low-priority job on its queue, so summarize/refine wait at most one batch, and the build always
@@ -37,13 +43,13 @@ export interface WorkspaceServiceOptions {
 }
 
 export type ServiceBuildResult =
-  | { kind: "built"; adapterId: string; files: number; tokens: number; skippedFiles: number; millis: number; capped: boolean }
+  | { kind: "built"; adapterId: string; files: number; tokens: number; functions: number; skippedFiles: number; millis: number; capped: boolean }
   | { kind: "empty"; message: string; skippedFiles: number; millis: number }
   | { kind: "no-generator"; message: string };
 
 export interface ServiceProgress {
   message: string;
-  progress: BuildProgress;
+  progress: BuildProgress | MemoryProgress;
 }
 
 export function defaultCacheDir(): string {
@@ -52,8 +58,12 @@ export function defaultCacheDir(): string {
 
 export class WorkspaceAdapters {
   private readonly adapters = new Map<string, { adapter: WorkspaceAdapter; cacheDir: string }>();
+  private readonly memories = new Map<string, { index: WorkspaceMemoryIndex; cacheDir: string }>();
   private generator?: { dir: string; manifest: string; generator: WorkspaceGenerator };
+  /** The model the open adapters and memories were made with. */
+  private modelKey?: string;
   private combined?: { deltas: Deltas; id: string };
+  private combinedMemory?: { memory: WorkspaceMemory; id: string };
   private building = 0;
   private batches = 0;
 
@@ -61,13 +71,51 @@ export class WorkspaceAdapters {
 
   /** For codeadapt/status. */
   status(): { state: "none" | "building" | "ready"; id?: string } {
-    if (this.building > 0) return { state: "building", id: this.combined?.id };
-    return this.combined ? { state: "ready", id: this.combined.id } : { state: "none" };
+    const id = [this.combinedMemory?.id, this.combined?.id].filter(Boolean).join("+") || undefined;
+    if (this.building > 0) return { state: "building", id };
+    return id ? { state: "ready", id } : { state: "none" };
   }
 
   /** The active workspace adapter, to pass as `workspace` to summarize/refine. */
   deltas(): Deltas | undefined {
     return this.combined?.deltas;
+  }
+
+  /** The active workspace memory, to pass as `memory` to summarize. */
+  memory(): WorkspaceMemory | undefined {
+    return this.combinedMemory?.memory;
+  }
+
+  /** Another model (folder or manifest) is installed: what was made with the old one closes. */
+  private async modelChanged(host: HostOptions): Promise<void> {
+    const key = `${host.dir}\0${manifestSha256(host.dir)}`;
+    if (this.modelKey === key) return;
+    if (this.modelKey !== undefined) {
+      await this.closeAdapters();
+      await this.closeMemories();
+      this.combined = undefined;
+      this.combinedMemory = undefined;
+    }
+    this.modelKey = key;
+  }
+
+  private async memoryFor(root: string, host: HostOptions): Promise<WorkspaceMemoryIndex> {
+    const cacheDir = this.options.cacheDir?.() ?? defaultCacheDir();
+    const open = this.memories.get(root);
+    if (open?.cacheDir === cacheDir) return open.index;
+    await open?.index.close();
+    const model = await this.options.engine.get(host);
+    const engine = this.options.engine;
+    const memoryModel: MemoryModel = { d: model.seq2seq.contract.d_model, summaryStates: (l, c, s) => model.summaryStates(l, c, s) };
+    const index = new WorkspaceMemoryIndex(root, memoryModel, {
+      cacheDir,
+      manifestSha256: manifestSha256(host.dir),
+      // Each function is one low-priority job on the model queue, run by the model loaded then.
+      runBatch: (work) => engine.run(`workspace-memory-${++this.batches}`, host, (m) => work({ d: m.seq2seq.contract.d_model, summaryStates: (l, c, s) => m.summaryStates(l, c, s) }), "low"),
+    });
+    if (index.stateProblem) this.options.log?.(`workspace memory for ${root} not used (${index.stateProblem}); it is rebuilt`);
+    this.memories.set(root, { index, cacheDir });
+    return index;
   }
 
   private async generatorFor(host: HostOptions): Promise<WorkspaceGenerator | undefined> {
@@ -119,46 +167,70 @@ export class WorkspaceAdapters {
     const host = await this.options.hostOptions();
     this.building++;
     try {
+      await this.modelChanged(host);
       const generator = await this.generatorFor(host);
-      if (!generator) {
-        return { kind: "no-generator", message: `The installed model (${host.dir}) has no workspace generator: workspace adapters need a model exported with one.` };
+      const model = await this.options.engine.get(host);
+      const withMemory = !!model.seq2seq.contract.decoder_hidden && !model.disabledTasks.summarize;
+      if (!generator && !withMemory) {
+        return { kind: "no-generator", message: `The installed model (${host.dir}) supports no workspace adapter: it has no workspace generator, and its decoder does not return the states a workspace memory needs (re-export it).` };
       }
-      await this.foldersRemoved([...this.adapters.keys()].filter((root) => !folders.includes(root)));
+      await this.foldersRemoved([...new Set([...this.adapters.keys(), ...this.memories.keys()])].filter((root) => !folders.includes(root)));
       const started = performance.now();
-      let files = 0;
-      let tokens = 0;
-      let skippedFiles = 0;
+      const totals = { files: 0, tokens: 0, functions: 0, skippedFiles: 0 };
       let capped = false;
       const empty: string[] = [];
       const maxTokens = await this.options.maxTokens?.();
       for (const root of folders) {
-        const adapter = await this.adapterFor(root, host, generator);
-        const base = { files, tokens };
-        const result = await adapter.build({
-          force: options.force,
-          isCancelled: options.isCancelled,
-          onProgress: (p) => options.onProgress?.({
-            message: `${base.files + p.files} files, ${base.tokens + p.tokens} tokens${p.file ? ` (${p.file})` : ""}`,
-            progress: p,
-          }),
-          progressEveryMs: 250,
-          maxTokens,
-        });
-        skippedFiles += result.skippedFiles;
-        if (result.kind === "empty") {
-          empty.push(result.message);
-          continue;
+        let learned = false;
+        const base = { ...totals };
+        if (withMemory) {
+          const index = await this.memoryFor(root, host);
+          const result = await index.build({
+            force: options.force,
+            isCancelled: options.isCancelled,
+            onProgress: (p) => options.onProgress?.({
+              message: `${base.files + p.files} files, ${base.functions + p.functions} documented functions${p.file ? ` (${p.file})` : ""}`,
+              progress: p,
+            }),
+            progressEveryMs: 250,
+          });
+          totals.skippedFiles += result.skippedFiles;
+          if (result.kind === "built") {
+            learned = true;
+            totals.files = Math.max(totals.files, base.files + result.files);
+            totals.functions += result.functions;
+            capped ||= result.capped;
+          } else empty.push(result.message);
         }
-        files += result.files;
-        tokens += result.tokens;
-        capped ||= result.capped;
+        if (generator) {
+          const adapter = await this.adapterFor(root, host, generator);
+          const result = await adapter.build({
+            force: options.force,
+            isCancelled: options.isCancelled,
+            onProgress: (p) => options.onProgress?.({
+              message: `${base.files + p.files} files, ${base.tokens + p.tokens} tokens${p.file ? ` (${p.file})` : ""}`,
+              progress: p,
+            }),
+            progressEveryMs: 250,
+            maxTokens,
+          });
+          if (!withMemory) totals.skippedFiles += result.skippedFiles;
+          if (result.kind === "built") {
+            learned = true;
+            totals.files = Math.max(totals.files, base.files + result.files);
+            totals.tokens += result.tokens;
+            capped ||= result.capped;
+          } else if (!withMemory) empty.push(result.message);
+        }
+        if (!learned && withMemory && generator) empty.push(`(and no source to generate an adapter from in ${root})`);
       }
       await this.recombine();
       const millis = performance.now() - started;
-      if (empty.length === folders.length || !this.combined) {
-        return { kind: "empty", message: empty.join(" ") || "Nothing to learn from: no workspace folder is open.", skippedFiles, millis };
+      const id = this.status().id;
+      if (!id) {
+        return { kind: "empty", message: empty.join(" ") || "Nothing to learn from: no workspace folder is open.", skippedFiles: totals.skippedFiles, millis };
       }
-      return { kind: "built", adapterId: this.combined.id, files, tokens, skippedFiles, millis, capped };
+      return { kind: "built", adapterId: id, ...totals, millis, capped };
     } finally {
       this.building--;
     }
@@ -171,13 +243,16 @@ export class WorkspaceAdapters {
    */
   async didSave(path: string, text?: string, tree?: Tree): Promise<void> {
     try {
-      const adapter = this.openAdapters().find((a) => {
-        const rel = relative(a.root, path);
-        return rel && !rel.startsWith("..") && !rel.startsWith(sep);
-      });
-      if (!adapter?.deltas) return;
-      const result = await adapter.update(path, text, tree);
-      if (result.kind === "updated" || result.kind === "no-adapter") await this.recombine();
+      const holds = (root: string) => {
+        const rel = relative(root, path);
+        return !!rel && !rel.startsWith("..") && !rel.startsWith(sep);
+      };
+      const index = [...this.memories.values()].map((m) => m.index).find((i) => holds(i.root));
+      const memoryResult = index?.memory ? await index.update(path, text, tree) : undefined;
+      const adapter = this.openAdapters().find((a) => holds(a.root));
+      const result = adapter?.deltas ? await adapter.update(path, text, tree) : undefined;
+      const changed = (kind?: string) => kind === "updated" || kind === "no-adapter" || kind === "no-memory";
+      if (changed(memoryResult?.kind) || changed(result?.kind)) await this.recombine();
     } catch (error) {
       this.options.log?.(`workspace adapter update after saving ${path} failed: ${(error as Error).message}`);
     } finally {
@@ -195,10 +270,12 @@ export class WorkspaceAdapters {
       let changed = false;
       for (const root of roots) {
         const open = this.adapters.get(root);
-        if (!open) continue;
+        const memory = this.memories.get(root);
         this.adapters.delete(root);
-        await open.adapter.close();
-        changed = true;
+        this.memories.delete(root);
+        await open?.adapter.close();
+        await memory?.index.close();
+        changed ||= !!open || !!memory;
       }
       if (changed) await this.recombine();
     } catch (error) {
@@ -207,6 +284,15 @@ export class WorkspaceAdapters {
   }
 
   private async recombine(): Promise<void> {
+    const memories = [...this.memories.values()].map((m) => m.index).filter((i) => i.memory);
+    if (memories.length === 0) this.combinedMemory = undefined;
+    else if (memories.length === 1) this.combinedMemory = { memory: memories[0].memory!, id: memories[0].info!.id };
+    else {
+      const union = new WorkspaceMemory(memories[0].memory!.d, memories[0].memory!.settings);
+      for (const index of memories) for (const key of index.memory!.keys()) union.add(key, index.memory!.get(key)!);
+      const id = createHash("sha256").update(memories.map((i) => i.info!.id).join(",")).digest("hex").slice(0, 12);
+      this.combinedMemory = { memory: union, id };
+    }
     const built = this.openAdapters().filter((a) => a.deltas);
     if (built.length === 0) {
       this.combined = undefined;
@@ -224,6 +310,11 @@ export class WorkspaceAdapters {
     return [...this.adapters.values()].map((open) => open.adapter);
   }
 
+  private async closeMemories(): Promise<void> {
+    for (const { index } of this.memories.values()) await index.close();
+    this.memories.clear();
+  }
+
   private async closeAdapters(): Promise<void> {
     for (const { adapter } of this.adapters.values()) await adapter.close();
     this.adapters.clear();
@@ -231,6 +322,8 @@ export class WorkspaceAdapters {
 
   async dispose(): Promise<void> {
     await this.closeAdapters();
+    await this.closeMemories();
+    this.combinedMemory = undefined;
     await this.generator?.generator.release();
     this.generator = undefined;
     this.combined = undefined;
@@ -269,7 +362,7 @@ export async function buildForRequest(
   }
   if (result.kind === "no-generator") throw new ResponseError<CodeAdaptErrorData>(ErrorCodes.RuntimeUnavailable, result.message);
   if (result.kind === "empty") throw new ResponseError<CodeAdaptErrorData>(ErrorCodes.NothingSelected, result.message, { detail: `${result.skippedFiles} files skipped` });
-  return { adapterId: result.adapterId, files: result.files, tokens: result.tokens, skippedFiles: result.skippedFiles, millis: Math.round(result.millis) };
+  return { adapterId: result.adapterId, files: result.files, tokens: result.tokens, functions: result.functions, skippedFiles: result.skippedFiles, millis: Math.round(result.millis) };
 }
 
 /** A workspace folder URI (file:) or path, as a path. */
