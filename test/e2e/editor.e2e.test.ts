@@ -418,7 +418,8 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
       // Cancel lands while it runs.
       cpSync(join(repoRoot, "server", "src"), join(workspace, "vendor-free", "server-src"), { recursive: true });
       cpSync(join(repoRoot, "training"), join(workspace, "vendor-free", "training"), { recursive: true, filter: (p) => !p.includes("runs") && !p.includes("__pycache__") });
-      const statusItem = page.locator(".statusbar-item", { hasText: /CodeAdapt/ }).first();
+      // The extension's own item, not the transient "CodeAdapt: … cancelled" status-bar message.
+      const statusItem = page.locator(".statusbar-item", { hasText: /CodeAdapt/ }).filter({ hasNotText: /cancelled|nothing changed/ }).first();
       await clearNotifications(page);
       await runCommand(page, "CodeAdapt: Build Workspace Adapter");
       const progress = page.locator(".notifications-toasts .notification-toast", { hasText: /building the workspace adapter/i }).first();
