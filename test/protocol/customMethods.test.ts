@@ -1,6 +1,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCodes } from "../../common/src/protocol";
@@ -122,8 +122,11 @@ test("a request cancelled while it waits on the client is answered RequestCancel
 });
 
 test("building the adapter of an untrusted workspace is refused until trust is granted", async () => {
-  // The server uses models/: with a workspace generator there the build succeeds, without one it is an error.
-  const hasGenerator = existsSync(join(ROOT, "models", "manifest.json")) && generatorFiles(join(ROOT, "models")) !== undefined;
+  // The server uses models/: when that model supports a workspace adapter (a generator, or a decoder
+  // that returns the states a workspace memory needs) the build succeeds; otherwise it is an error.
+  const installed = existsSync(join(ROOT, "models", "manifest.json"));
+  const supportsAdapter = installed && (generatorFiles(join(ROOT, "models")) !== undefined ||
+    JSON.parse(readFileSync(join(ROOT, "models", "onnx-contract.json"), "utf8")).decoder_hidden === true);
   const cache = mkdtempSync(join(tmpdir(), "codeadapt-trust-cache-"));
   const untrusted = new LspTestClient([], { CODEADAPT_CACHE_DIR: cache });
   try {
@@ -134,8 +137,8 @@ test("building the adapter of an untrusted workspace is refused until trust is g
     untrusted.notify("codeadapt/didChangeTrust", { trusted: true });
     const allowed = await untrusted.send("codeadapt/buildWorkspaceAdapter", { workDoneToken: "build-1" });
     assert.notEqual(allowed.error?.code, ErrorCodes.WorkspaceUntrusted);
-    if (hasGenerator) assert.ok(!allowed.error && allowed.result.files > 0, `the build failed: ${JSON.stringify(allowed.error)}`);
-    else assert.ok(allowed.error, "no model, or a model without a workspace generator: still an error");
+    if (supportsAdapter) assert.ok(!allowed.error && allowed.result.files > 0, `the build failed: ${JSON.stringify(allowed.error)}`);
+    else assert.ok(allowed.error, "no model, or a model that supports no workspace adapter: still an error");
     const progress = untrusted.notifications.filter((n) => n.method === "$/progress" && n.params.token === "build-1").map((n) => n.params.value.kind);
     assert.equal(progress[0], "begin");
     assert.equal(progress.at(-1), "end");
