@@ -29,7 +29,6 @@ import sys
 import time
 from typing import List, Optional, Tuple
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -119,18 +118,8 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     model = frozen_model(args.base, args.task)
     data = UnitPairs(args.data, args.split)
-    rng = np.random.default_rng(12345)  # eval_oracle.py's seed: the same units, targets and context
-    plans = []
-    for unit in sorted(data.files):
-        if len(data.files[unit]) < 2:
-            continue
-        targets, context = data.split_unit(unit, rng, args.targets, args.context)
-        if len(context) >= args.min_context:
-            plans.append((unit, targets, context))
-        if len(plans) == args.units:
-            break
-    if len(plans) < 2:
-        raise ValueError(f"{args.split}: fewer than two units with {args.min_context}+ context pairs")
+    # eval_oracle.py's split: the same units, targets and context.
+    plans = data.plans(args.split, args.units, args.targets, args.context, args.min_context)
     configs = parse_configs(args.configs)
     result = {"split": args.split, "settings": {"rank": 0, "steps": 0, "lr": 0, "k": args.k, "context": args.context},
               "trainable": 0, "units": [], "references": [], "verbatim": [], "arms": {}}

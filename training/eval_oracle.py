@@ -67,6 +67,23 @@ class UnitPairs:
         rng.shuffle(context)
         return targets[:n_targets], context[:n_context]
 
+    def plans(self, split: str, units: int, n_targets: int, n_context: int, min_context: int):
+        """[(unit, targets, context)] of the first `units` units, in name order, with two or more files
+        and `min_context`+ context pairs; a fixed seed, so every script sees the same split."""
+        rng = np.random.default_rng(12345)
+        plans = []
+        for unit in sorted(self.files):
+            if len(self.files[unit]) < 2:
+                continue
+            targets, context = self.split_unit(unit, rng, n_targets, n_context)
+            if len(context) >= min_context:
+                plans.append((unit, targets, context))
+            if len(plans) == units:
+                break
+        if len(plans) < 2:
+            raise ValueError(f"{split}: fewer than two units with {min_context}+ context pairs")
+        return plans
+
     def batch(self, pairs: List[int], max_src: int, max_tgt: int, rng=None) -> dict:
         return summarize_batch(self.src, self.tgt, pairs, max_src, max_tgt)
 
@@ -141,18 +158,7 @@ def main(argv=None) -> dict:
             raise ValueError(f"{args.generator}: not a generator of summaries for this model's delta slots")
         gen_len = gen_obj["cfg"]["context_len"]
     data = UnitPairs(args.data, args.split)
-    rng = np.random.default_rng(12345)
-    plans = []
-    for unit in sorted(data.files):
-        if len(data.files[unit]) < 2:
-            continue
-        targets, context = data.split_unit(unit, rng, args.targets, args.context)
-        if len(context) >= args.min_context:
-            plans.append((unit, targets, context))
-        if len(plans) == args.units:
-            break
-    if len(plans) < 2:
-        raise ValueError(f"{args.split}: fewer than two units with {args.min_context}+ context pairs")
+    plans = data.plans(args.split, args.units, args.targets, args.context, args.min_context)
     names = ("none", "oracle", "control") + (("code",) if args.code_arm else ()) + \
         (("generated", "generated-control") if gen else ())
     arms = {name: defaultdict(list) for name in names}
