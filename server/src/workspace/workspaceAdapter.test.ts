@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { CodeModel } from "../engine/codeModel";
 import { manifestSha256, WorkspaceGenerator } from "./generator";
+import { TempFolders } from "./tempFolders.testutil";
 import { exportTinyGeneratorModel } from "./tinyGenerator.testutil";
 import { CancelledBuildError, WorkspaceAdapter, type BuildProgress, type WorkspaceAdapterOptions } from "./workspaceAdapter";
 
@@ -12,7 +12,7 @@ let modelDir: string;
 let model: CodeModel;
 let generator: WorkspaceGenerator;
 let manifestSha: string;
-const temps: string[] = [];
+const folders = new TempFolders();
 
 before(async () => {
   modelDir = exportTinyGeneratorModel();
@@ -24,14 +24,9 @@ before(async () => {
 after(async () => {
   await model?.release();
   await generator?.release();
-  for (const dir of [modelDir, ...temps]) rmSync(dir, { recursive: true, force: true });
+  rmSync(modelDir, { recursive: true, force: true });
+  folders.removeAll();
 });
-
-function temp(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-}
 
 const PROJECT: Record<string, string> = {
   "src/store.py": "import os\n\nclass Store:\n    def get(self, key):\n        return self.items[key]\n\n    def put(self, key, value):\n        self.items[key] = value\n\ndef open_store(path):\n    return Store()\n",
@@ -42,15 +37,10 @@ const PROJECT: Record<string, string> = {
 };
 
 function project(files: Record<string, string> = PROJECT): string {
-  const root = temp("codeadapt-ws-");
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), content);
-  }
-  return root;
+  return folders.project("codeadapt-ws-", files);
 }
 
-function open(root: string, cacheDir = temp("codeadapt-cache-"), extra: Partial<WorkspaceAdapterOptions> = {}) {
+function open(root: string, cacheDir = folders.make("codeadapt-cache-"), extra: Partial<WorkspaceAdapterOptions> = {}) {
   return WorkspaceAdapter.open(root, model, generator, { cacheDir, manifestSha256: manifestSha, ...extra });
 }
 
@@ -172,7 +162,7 @@ test("a symlink loop and a file that changes during the build do not break it", 
 
 test("a cancelled build keeps the previous adapter, in memory and on disk", async () => {
   const root = project();
-  const cacheDir = temp("codeadapt-cache-");
+  const cacheDir = folders.make("codeadapt-cache-");
   const adapter = await open(root, cacheDir, { batchTokens: 16, batchWindows: 1 });
   const first = await adapter.build();
   assert.equal(first.kind, "built");
@@ -193,7 +183,7 @@ test("a cancelled build keeps the previous adapter, in memory and on disk", asyn
 
 test("a state from another model version, another format or a corrupt file is rebuilt, never loaded", async () => {
   const root = project();
-  const cacheDir = temp("codeadapt-cache-");
+  const cacheDir = folders.make("codeadapt-cache-");
   const adapter = await open(root, cacheDir);
   await adapter.build();
   await adapter.close();

@@ -1,16 +1,18 @@
 import { createHash } from "node:crypto";
 import { realpathSync, rmSync } from "node:fs";
-import { join, relative, sep } from "node:path";
-import type { Parser, Tree } from "web-tree-sitter";
+import { join } from "node:path";
+import type { Tree } from "web-tree-sitter";
 import type { Deltas } from "../engine/adapters";
 import type { Seq2SeqModel } from "../engine/seq2seq";
-import { languageFromPath, type LanguageId } from "../parsing/languages";
-import { createParser } from "../parsing/parser";
+import type { LanguageId } from "../parsing/languages";
 import type { Tokenizer } from "../../../training/tokenizer/bpe";
+import { readChangedFile } from "./changedFile";
 import { chunkKey, chunkTexts, DEFAULT_CHUNK_TOKENS, tokenizeChunk, type Chunk } from "./chunks";
 import type { WorkspaceGenerator } from "./generator";
+import { ParserCache } from "./parserCache";
+import { SerialSaver } from "./serialSaver";
 import { ContributionPack, makeStamp, readState, STORE_VERSION, writeState, type FileEntry, type StoredState } from "./store";
-import { DEFAULT_MAX_FILE_BYTES, GitIgnores, readSource, skipByName, walkWorkspace, type SkipReason } from "./walk";
+import { DEFAULT_MAX_FILE_BYTES, readSource, walkWorkspace, type SkipReason } from "./walk";
 
 /**
  * One workspace folder's generated adapter: the streaming build, the per-chunk contribution
@@ -122,9 +124,8 @@ interface Active {
 
 export class WorkspaceAdapter {
   private active?: Active;
-  private readonly parsers = new Map<LanguageId, Promise<Parser>>();
-  private queue: Promise<unknown> = Promise.resolve();
-  private saveTimer?: NodeJS.Timeout;
+  private readonly parsers = new ParserCache();
+  private readonly queue = new SerialSaver(() => this.active && this.save(this.active));
   private readonly pack: ContributionPack;
   private readonly folder: string;
   private readonly realRoot: string;
@@ -200,21 +201,6 @@ export class WorkspaceAdapter {
     return this.active && Float64Array.from(this.active.state);
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private parser(language: LanguageId): Promise<Parser> {
-    let parser = this.parsers.get(language);
-    if (!parser) {
-      parser = createParser(language);
-      this.parsers.set(language, parser);
-    }
-    return parser;
-  }
-
   private async activate(state: Float64Array, files: Map<string, FileEntry>, tokens: number, chunks: number, builtAt: string): Promise<Active> {
     const deltas = await this.generator.deltas(state);
     const id = createHash("sha256").update(Buffer.from(Float32Array.from(state).buffer)).digest("hex").slice(0, 12);
@@ -222,7 +208,7 @@ export class WorkspaceAdapter {
   }
 
   build(options: BuildOptions = {}): Promise<BuildResult> {
-    return this.serial(() => this.buildNow(options));
+    return this.queue.run(() => this.buildNow(options));
   }
 
   private async buildNow(options: BuildOptions): Promise<BuildResult> {
@@ -279,7 +265,7 @@ export class WorkspaceAdapter {
           }
           size = read.size;
           mtimeMs = read.mtimeMs;
-          items = chunkTexts(await this.parser(file.language), read.text).map(({ text }) => {
+          items = chunkTexts(await this.parsers.get(file.language), read.text).map(({ text }) => {
             const key = chunkKey(file.language, chunkTokens, text);
             const known = pending.get(key)?.chunk.tokens ?? cache?.tokensOf(key);
             if (known !== undefined) return { key, tokens: known };
@@ -328,7 +314,7 @@ export class WorkspaceAdapter {
     const millis = performance.now() - started;
     if (progress.chunks === 0) {
       this.active = undefined;
-      this.cancelSave();
+      this.queue.cancelSave();
       this.removeSavedState();
       return {
         kind: "empty",
@@ -341,7 +327,7 @@ export class WorkspaceAdapter {
     }
     const builtAt = new Date().toISOString();
     const active = await this.activate(state, files, progress.tokens, progress.chunks, builtAt);
-    this.cancelSave();
+    this.queue.cancelSave();
     this.save(active);
     this.active = active;
     const live = new Set<string>();
@@ -350,11 +336,16 @@ export class WorkspaceAdapter {
     return { kind: "built", ...progress, adapter: active.info, encodedChunks, skipped, capped, millis };
   }
 
+  /** The file's chunk texts with their cache keys. */
+  private async chunksOf(language: LanguageId, text: string, tree?: Tree): Promise<{ key: string; text: string }[]> {
+    return chunkTexts(await this.parsers.get(language), text, tree).map((c) => ({ key: chunkKey(language, this.options.chunkTokens, c.text), text: c.text }));
+  }
+
   /** The chunk with `key` in a file as it is on disk now (a damaged cache record is recomputed from it). */
   private async rechunk(path: string, language: LanguageId, key: string): Promise<Chunk | undefined> {
     const read = await readSource(path, this.options.maxFileBytes);
     if ("skip" in read) return undefined;
-    const text = chunkTexts(await this.parser(language), read.text).find((c) => chunkKey(language, this.options.chunkTokens, c.text) === key)?.text;
+    const text = (await this.chunksOf(language, read.text)).find((c) => c.key === key)?.text;
     return text === undefined ? undefined : tokenizeChunk(this.model.tokenizer, language, text, this.options.chunkTokens);
   }
 
@@ -401,34 +392,17 @@ export class WorkspaceAdapter {
    * its current tree-sitter tree (open documents keep one up to date), which saves a parse.
    */
   update(path: string, text?: string, tree?: Tree): Promise<UpdateResult> {
-    return this.serial(() => this.updateNow(path, text, tree));
+    return this.queue.run(() => this.updateNow(path, text, tree));
   }
 
   private async updateNow(path: string, text?: string, tree?: Tree): Promise<UpdateResult> {
     const started = performance.now();
     const active = this.active;
     if (!active) return { kind: "no-adapter" };
-    const rel = relative(this.root, path).split(sep).join("/");
-    if (!rel || rel.startsWith("../") || rel === "..") return { kind: "not-included", reason: "outside the workspace folder" };
-    const language = languageFromPath(rel);
-    if (!language) return { kind: "not-included", reason: "not a supported language" };
-    let exclusion: string | undefined = skipByName(rel);
-    if (!exclusion && new GitIgnores(this.root).ignoresPath(rel)) exclusion = "ignored";
-    if (!exclusion && !isInside(this.realRoot, path)) exclusion = "outside"; // a link leading out of the folder
-    let newTexts: { key: string; text: string }[] = [];
-    let size = 0;
-    let mtimeMs = 0;
-    if (!exclusion) {
-      const read = await readSource(path, this.options.maxFileBytes);
-      if ("skip" in read) {
-        exclusion = read.skip === "unreadable" ? "deleted or unreadable" : read.skip;
-      } else {
-        size = read.size;
-        mtimeMs = read.mtimeMs;
-        const source = text ?? read.text;
-        newTexts = chunkTexts(await this.parser(language), source, text !== undefined ? tree : undefined).map((c) => ({ key: chunkKey(language, this.options.chunkTokens, c.text), text: c.text }));
-      }
-    }
+    const file = await readChangedFile(this.root, path, { maxFileBytes: this.options.maxFileBytes, text, tree, realRoot: this.realRoot });
+    if ("notIncluded" in file) return { kind: "not-included", reason: file.notIncluded };
+    const { rel, language, exclusion, source } = file;
+    const newTexts = source ? await this.chunksOf(language, source.text, source.tree) : [];
     const old = active.files.get(rel);
     if (exclusion && !old) return { kind: "not-included", reason: exclusion };
     // Multiset difference between the file's old and new chunk keys.
@@ -461,24 +435,24 @@ export class WorkspaceAdapter {
     for (const p of pending.values()) added += p.count;
     const tokens = newTexts.reduce((n, t) => n + tokensOf.get(t.key)!, 0);
     if (removed === 0 && added === 0 && pending.size === 0) {
-      if (old && !exclusion) active.files.set(rel, { ...old, size, mtimeMs });
+      if (old && source) active.files.set(rel, { ...old, size: source.size, mtimeMs: source.mtimeMs });
       return { kind: "unchanged", millis: performance.now() - started };
     }
     const encoded = await this.encodePending(pending, state, () => false);
     const files = new Map(active.files);
-    if (exclusion) files.delete(rel);
-    else files.set(rel, { size, mtimeMs, keys: newTexts.map((t) => t.key), tokens });
+    if (source) files.set(rel, { size: source.size, mtimeMs: source.mtimeMs, keys: newTexts.map((t) => t.key), tokens });
+    else files.delete(rel);
     const totalTokens = active.info.tokens - (old?.tokens ?? 0) + (exclusion ? 0 : tokens);
     const totalChunks = active.info.chunks - (old?.keys.length ?? 0) + newTexts.length;
     if (totalChunks === 0) {
       this.active = undefined;
-      this.cancelSave();
+      this.queue.cancelSave();
       this.removeSavedState();
       return { kind: "no-adapter" };
     }
     const next = await this.activate(state, files, totalTokens, totalChunks, active.info.builtAt);
     this.active = next;
-    this.saveSoon();
+    this.queue.saveSoon();
     return { kind: "updated", removed, added, encoded, millis: performance.now() - started, adapter: next.info };
   }
 
@@ -502,46 +476,16 @@ export class WorkspaceAdapter {
     }
   }
 
-  private saveSoon(delayMs = 1000): void {
-    this.cancelSave();
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined;
-      void this.serial(async () => this.active && this.save(this.active));
-    }, delayMs);
-    this.saveTimer.unref();
-  }
-
-  private cancelSave(): void {
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-  }
-
   /** Writes a pending state now (after updates; builds save at once). */
   flush(): Promise<void> {
-    const hadPending = !!this.saveTimer;
-    this.cancelSave();
-    return this.serial(async () => {
-      if (hadPending && this.active) this.save(this.active);
-    });
+    return this.queue.flush();
   }
 
   async close(): Promise<void> {
     await this.flush();
-    for (const parser of this.parsers.values()) (await parser).delete();
-    this.parsers.clear();
+    await this.parsers.dispose();
     this.pack.close();
   }
-}
-
-/** Whether `path` (resolved through links; a missing file counts as inside) lies in `realRoot`. */
-function isInside(realRoot: string, path: string): boolean {
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    return true; // deleted: its contributions are removed, nothing is read
-  }
-  return real === realRoot || real.startsWith(realRoot + sep);
 }
 
 function add(target: Float64Array, values: Float32Array, times: number): void {

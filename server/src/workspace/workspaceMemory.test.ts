@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { CodeModel } from "../engine/codeModel";
 import { exportTinyModel, writeManifest } from "../engine/tinyModel.testutil";
 import { manifestSha256 } from "./generator";
 import { WorkspaceMemory } from "./memory";
+import { TempFolders } from "./tempFolders.testutil";
 import { loadMemorySearch } from "../engine/memorySearch";
 import { CancelledBuildError } from "./workspaceAdapter";
 import { WorkspaceMemoryIndex, type MemoryModel, type WorkspaceMemoryOptions } from "./workspaceMemory";
@@ -15,7 +15,7 @@ let modelDir: string;
 let model: CodeModel;
 let memoryModel: MemoryModel;
 let calls = 0;
-const temps: string[] = [];
+const folders = new TempFolders();
 
 before(async () => {
   modelDir = exportTinyModel();
@@ -32,14 +32,9 @@ before(async () => {
 
 after(async () => {
   await model?.release();
-  for (const dir of [modelDir, ...temps]) rmSync(dir, { recursive: true, force: true });
+  rmSync(modelDir, { recursive: true, force: true });
+  folders.removeAll();
 });
-
-function temp(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-}
 
 const PROJECT: Record<string, string> = {
   "src/store.py": 'class Store:\n    def get(self, key):\n        """Return the item stored under the key."""\n        return self.items[key]\n\n    def put(self, key, value):\n        """Store the value under the given key."""\n        self.items[key] = value\n',
@@ -50,15 +45,10 @@ const PROJECT: Record<string, string> = {
 };
 
 function project(files: Record<string, string> = PROJECT): string {
-  const root = temp("codeadapt-mem-");
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), content);
-  }
-  return root;
+  return folders.project("codeadapt-mem-", files);
 }
 
-function open(root: string, cacheDir = temp("codeadapt-memcache-"), extra: Partial<WorkspaceMemoryOptions> = {}) {
+function open(root: string, cacheDir = folders.make("codeadapt-memcache-"), extra: Partial<WorkspaceMemoryOptions> = {}) {
   return new WorkspaceMemoryIndex(root, memoryModel, { cacheDir, manifestSha256: manifestSha256(modelDir), ...extra });
 }
 
@@ -142,13 +132,17 @@ test("an update after an edit equals a full rebuild and encodes only the changed
   unlinkSync(join(root, "src/store.py"));
   await index.update(join(root, "src/store.py"));
   assert.equal(index.memory!.functions, 2);
+  // A link leading out of the folder is never read, as in the build's walk.
+  const outside = project({ "secret.py": 'def secret():\n    """Return the secret."""\n    return 42\n' });
+  symlinkSync(join(outside, "secret.py"), join(root, "src/link.py"));
+  assert.deepEqual(await index.update(join(root, "src/link.py")), { kind: "not-included", reason: "outside" });
   await index.close();
   await fresh.close();
 });
 
 test("a saved memory is reused on reopen; a damaged or foreign one is rebuilt, never loaded", async () => {
   const root = project();
-  const cacheDir = temp("codeadapt-memcache-");
+  const cacheDir = folders.make("codeadapt-memcache-");
   const first = open(root, cacheDir);
   await first.build();
   const before = snapshot(first);

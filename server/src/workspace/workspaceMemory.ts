@@ -1,15 +1,17 @@
 import { createHash } from "node:crypto";
 import { realpathSync } from "node:fs";
-import { join, relative, sep } from "node:path";
-import type { Parser, Tree } from "web-tree-sitter";
+import { join } from "node:path";
+import type { Tree } from "web-tree-sitter";
 import { mineTree } from "../../../training/corpus/extract";
 import { cleanSummary } from "../../../training/corpus/summary";
-import { languageFromPath, type LanguageId } from "../parsing/languages";
-import { createParser } from "../parsing/parser";
+import type { LanguageId } from "../parsing/languages";
+import { readChangedFile } from "./changedFile";
 import { DEFAULT_MEMORY_SETTINGS, makeRecord, WorkspaceMemory, type MemoryRecord, type MemorySettings } from "./memory";
 import { readMemory, removeMemory, writeMemory, type MemoryFileEntry } from "./memoryStore";
+import { ParserCache } from "./parserCache";
+import { SerialSaver } from "./serialSaver";
 import { makeStamp } from "./store";
-import { DEFAULT_MAX_FILE_BYTES, GitIgnores, readSource, skipByName, walkWorkspace, type SkipReason } from "./walk";
+import { DEFAULT_MAX_FILE_BYTES, readSource, walkWorkspace, type SkipReason } from "./walk";
 import { CancelledBuildError } from "./workspaceAdapter";
 
 /**
@@ -93,9 +95,8 @@ export class WorkspaceMemoryIndex {
   /** Records of the saved file (before the first build) and of the last build: reused by key. */
   private known = new Map<string, MemoryRecord>();
   private knownFiles = new Map<string, MemoryFileEntry>();
-  private readonly parsers = new Map<LanguageId, Promise<Parser>>();
-  private queue: Promise<unknown> = Promise.resolve();
-  private saveTimer?: NodeJS.Timeout;
+  private readonly parsers = new ParserCache();
+  private readonly queue = new SerialSaver(() => this.save());
   private readonly realRoot: string;
   private readonly path: string;
   readonly stamp: string;
@@ -134,21 +135,9 @@ export class WorkspaceMemoryIndex {
     return this.active?.info;
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private parser(language: LanguageId): Promise<Parser> {
-    let parser = this.parsers.get(language);
-    if (!parser) this.parsers.set(language, (parser = createParser(language)));
-    return parser;
-  }
-
   /** The file's documented functions, as the corpus miner sees them. */
   private async documented(language: LanguageId, text: string, tree?: Tree): Promise<Documented[]> {
-    const own = tree ? undefined : (await this.parser(language)).parse(text);
+    const own = tree ? undefined : (await this.parsers.get(language)).parse(text);
     try {
       const out: Documented[] = [];
       for (const m of mineTree((tree ?? own)!, text, language).mined) {
@@ -169,7 +158,7 @@ export class WorkspaceMemoryIndex {
   }
 
   build(options: { force?: boolean; isCancelled?: () => boolean; onProgress?: (p: MemoryProgress) => void; progressEveryMs?: number; maxEntries?: number } = {}): Promise<MemoryBuildResult> {
-    return this.serial(() => this.buildNow(options));
+    return this.queue.run(() => this.buildNow(options));
   }
 
   private async buildNow(options: { force?: boolean; isCancelled?: () => boolean; onProgress?: (p: MemoryProgress) => void; progressEveryMs?: number; maxEntries?: number }): Promise<MemoryBuildResult> {
@@ -244,7 +233,7 @@ export class WorkspaceMemoryIndex {
     const millis = performance.now() - started;
     if (memory.functions === 0) {
       this.active = undefined;
-      this.cancelSave();
+      this.queue.cancelSave();
       removeMemory(this.path);
       return {
         kind: "empty", ...progress, skipped, millis,
@@ -255,7 +244,7 @@ export class WorkspaceMemoryIndex {
     this.active = this.activate(memory, files, refs, new Date().toISOString());
     this.known = new Map([...memory.keys()].map((key) => [key, memory.get(key)!]));
     this.knownFiles = files;
-    this.cancelSave();
+    this.queue.cancelSave();
     this.save();
     return { kind: "built", ...progress, memory: this.active.info, encodedFunctions, capped, skipped, millis };
   }
@@ -267,37 +256,23 @@ export class WorkspaceMemoryIndex {
 
   /** A file was saved, created or deleted: its functions' records are replaced by the difference. */
   update(path: string, text?: string, tree?: Tree): Promise<MemoryUpdateResult> {
-    return this.serial(() => this.updateNow(path, text, tree));
+    return this.queue.run(() => this.updateNow(path, text, tree));
   }
 
   private async updateNow(path: string, text?: string, tree?: Tree): Promise<MemoryUpdateResult> {
     const started = performance.now();
     const active = this.active;
     if (!active) return { kind: "no-memory" };
-    const rel = relative(this.root, path).split(sep).join("/");
-    if (!rel || rel.startsWith("../") || rel === "..") return { kind: "not-included", reason: "outside the workspace folder" };
-    const language = languageFromPath(rel);
-    if (!language) return { kind: "not-included", reason: "not a supported language" };
-    let exclusion: string | undefined = skipByName(rel);
-    if (!exclusion && new GitIgnores(this.root).ignoresPath(rel)) exclusion = "ignored";
-    let functions: Documented[] = [];
-    let size = 0;
-    let mtimeMs = 0;
-    if (!exclusion) {
-      const read = await readSource(path, this.options.maxFileBytes);
-      if ("skip" in read) exclusion = read.skip === "unreadable" ? "deleted or unreadable" : read.skip;
-      else {
-        size = read.size;
-        mtimeMs = read.mtimeMs;
-        functions = await this.documented(language, text ?? read.text, text !== undefined ? tree : undefined);
-      }
-    }
+    const file = await readChangedFile(this.root, path, { maxFileBytes: this.options.maxFileBytes, text, tree, realRoot: this.realRoot });
+    if ("notIncluded" in file) return { kind: "not-included", reason: file.notIncluded };
+    const { rel, language, exclusion, source } = file;
+    const functions = source ? await this.documented(language, source.text, source.tree) : [];
     const old = active.files.get(rel);
     if (exclusion && !old) return { kind: "not-included", reason: exclusion };
     const oldKeys = old?.keys ?? [];
     const newKeys = functions.map((f) => f.key);
     if (oldKeys.length === newKeys.length && oldKeys.every((k, i) => k === newKeys[i])) {
-      if (old && !exclusion) active.files.set(rel, { ...old, size, mtimeMs });
+      if (old && source) active.files.set(rel, { ...old, size: source.size, mtimeMs: source.mtimeMs });
       return { kind: "unchanged", millis: performance.now() - started };
     }
     // New records first (the slow part), then the swap, so a failure leaves the memory as it was.
@@ -323,16 +298,16 @@ export class WorkspaceMemoryIndex {
         added++;
       }
     }
-    if (exclusion) active.files.delete(rel);
-    else active.files.set(rel, { size, mtimeMs, keys: newKeys });
+    if (source) active.files.set(rel, { size: source.size, mtimeMs: source.mtimeMs, keys: newKeys });
+    else active.files.delete(rel);
     if (active.memory.functions === 0) {
       this.active = undefined;
-      this.cancelSave();
+      this.queue.cancelSave();
       removeMemory(this.path);
       return { kind: "no-memory" };
     }
     this.active = this.activate(active.memory, active.files, active.refs, active.info.builtAt);
-    this.saveSoon();
+    this.queue.saveSoon();
     return { kind: "updated", removed, added, encoded: fresh.size, millis: performance.now() - started, memory: this.active.info };
   }
 
@@ -343,32 +318,13 @@ export class WorkspaceMemoryIndex {
     writeMemory(this.path, { stamp: this.stamp, root: this.realRoot, builtAt: active.info.builtAt, d: this.model.d, files: active.files, records });
   }
 
-  private saveSoon(delayMs = 1000): void {
-    this.cancelSave();
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined;
-      void this.serial(async () => this.save());
-    }, delayMs);
-    this.saveTimer.unref();
-  }
-
-  private cancelSave(): void {
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-  }
-
   /** Writes a pending save now. */
   flush(): Promise<void> {
-    const pending = !!this.saveTimer;
-    this.cancelSave();
-    return this.serial(async () => {
-      if (pending) this.save();
-    });
+    return this.queue.flush();
   }
 
   async close(): Promise<void> {
     await this.flush();
-    for (const parser of this.parsers.values()) (await parser).delete();
-    this.parsers.clear();
+    await this.parsers.dispose();
   }
 }
