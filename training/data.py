@@ -444,6 +444,47 @@ class BatchStream:
         return batch
 
 
+class Prefetcher:
+    """Builds a BatchStream's batches on a background thread, `depth` ahead, so that a GPU
+    step and the next batch's Python/numpy work overlap. state() is the stream's position
+    after the last batch handed out (what a checkpoint must record), not the thread's."""
+
+    def __init__(self, stream: BatchStream, depth: int):
+        import queue
+        import threading
+        self.stream = stream
+        self._state = stream.state()
+        self._batches_per_epoch = stream.batches_per_epoch()  # before the thread shares the stream
+        self._queue: "queue.Queue" = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._fill, daemon=True)
+        self._thread.start()
+
+    def _fill(self) -> None:
+        while True:
+            try:
+                item = (next(self.stream), self.stream.state())
+            except BaseException as e:  # surfaces in the training thread at its next batch
+                self._queue.put(e)
+                return
+            self._queue.put(item)
+
+    def batches_per_epoch(self) -> int:
+        return self._batches_per_epoch
+
+    def state(self) -> dict:
+        return dict(self._state)
+
+    def __iter__(self) -> Iterator[Dict]:
+        return self
+
+    def __next__(self) -> Dict:
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        batch, self._state = item
+        return batch
+
+
 # ----------------------------------------------------------------------------- loading by mode
 
 def load_datasets(mode: str, data_dir: str, split: str, dc: DataConfig, vocab_size: int,

@@ -160,7 +160,10 @@ def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, allowed: torch.Te
     """q: (B,H,Tq,D) k,v: (B,H,Tk,D) allowed: bool broadcastable to (B,H,Tq,Tk)."""
     sdpa = getattr(F, "scaled_dot_product_attention", None)  # PyTorch >= 2.0 only
     if sdpa is not None and q.is_cuda and not torch.jit.is_tracing():
-        return sdpa(q, k, v, attn_mask=allowed)
+        try:
+            return sdpa(q, k, v, attn_mask=allowed)
+        except RuntimeError:  # no fused kernel for this mask or dtype: the reference path below
+            pass
     scores = torch.matmul(q, k.transpose(-1, -2)).float() * (1.0 / math.sqrt(q.shape[-1]))
     scores = scores.masked_fill(~allowed, torch.finfo(torch.float32).min)
     probs = torch.softmax(scores, dim=-1).to(v.dtype)

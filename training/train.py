@@ -40,7 +40,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import BatchStream, DataConfig, load_datasets  # noqa: E402
+from data import BatchStream, DataConfig, Prefetcher, load_datasets  # noqa: E402
 from model import (ModelConfig, Seq2Seq, adapter_state_dict, base_state_dict,  # noqa: E402
                    load_adapter_state_dict)
 
@@ -87,10 +87,12 @@ def load_config(path: str, mode: str) -> dict:
             "train": train, "adapters": adapters, "data": data.__dict__, "mode": mode}
 
 
-def lr_at(step: int, t: dict) -> float:
+def lr_at(step: int, t: dict, time_frac: float = 0.0) -> float:
+    """Linear warmup, then cosine decay to min_lr_ratio over max_steps, or over a wall-clock
+    budget when time_frac (elapsed / --schedule-minutes) runs ahead of the steps."""
     if step < t["warmup"]:
         return t["lr"] * (step + 1) / t["warmup"]
-    frac = min(1.0, (step - t["warmup"]) / max(1, t["max_steps"] - t["warmup"]))
+    frac = min(1.0, max(time_frac, (step - t["warmup"]) / max(1, t["max_steps"] - t["warmup"])))
     return t["lr"] * (t["min_lr_ratio"] + (1 - t["min_lr_ratio"]) * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
@@ -235,6 +237,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--resume", action="store_true", help="continue from RUN/ckpt.pt if it exists")
     ap.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget; stop cleanly after it")
     ap.add_argument("--max-steps", type=int, default=None, help="override train.max_steps (the LR schedule's length)")
+    ap.add_argument("--schedule-minutes", type=float, default=None,
+                    help="time-boxed schedule: the LR decays over this much wall-clock training time "
+                         "(or max_steps, whichever ends first) and the run ends, finished, when it is spent")
+    ap.add_argument("--prefetch", type=int, default=None,
+                    help="batches built ahead on a background thread (default: 8 on CUDA, 0 on CPU)")
     ap.add_argument("--stop-at-step", type=int, default=None,
                     help="stop cleanly (checkpoint) at this step without changing the LR schedule")
     ap.add_argument("--seed", type=int, default=None)
@@ -372,6 +379,9 @@ def main(argv=None) -> dict:
     elif os.path.exists(ckpt_path):
         raise CheckpointError(f"{ckpt_path} exists: pass --resume to continue it, or use another --run")
 
+    prefetch = args.prefetch if args.prefetch is not None else (8 if use_cuda else 0)
+    if prefetch > 0:
+        stream = Prefetcher(stream, prefetch)
     lm = LossModel(model)
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel as DDP
@@ -437,11 +447,14 @@ def main(argv=None) -> dict:
     last_ckpt = t0
     win_tokens, win_t, win_loss, win_n, win_cpu = 0, time.time(), 0.0, 0, time.process_time()
     model.train()
+    budget_s = args.schedule_minutes * 60 if args.schedule_minutes else None
+    time_frac = lambda: (elapsed_before + time.time() - t0) / budget_s if budget_s else 0.0  # noqa: E731
+    schedule_done = False
     while step < t["max_steps"]:
         batch = next(stream)
         meta = batch.pop("meta")
         b = to_device(batch, device)
-        lr = lr_at(step, t)
+        lr = lr_at(step, t, time_frac())
         for g in opt.param_groups:
             g["lr"] = lr
         with amp:
@@ -479,23 +492,26 @@ def main(argv=None) -> dict:
 
         # stop/checkpoint decisions are made by rank 0 and shared so all ranks agree
         now = time.time()
+        schedule_done = budget_s is not None and time_frac() >= 1.0
         flags = torch.tensor([
             float(args.max_minutes is not None and now - t0 >= args.max_minutes * 60 or stop_reason[0] is not None
-                  or (args.stop_at_step is not None and step >= args.stop_at_step)),
+                  or (args.stop_at_step is not None and step >= args.stop_at_step) or schedule_done),
             float(now - last_ckpt >= t["ckpt_minutes"] * 60)], device=device)
         if world > 1:
             import torch.distributed as dist
             dist.broadcast(flags, 0)
         if flags[0]:
             reason = stop_reason[0] or (f"--stop-at-step {args.stop_at_step}" if args.stop_at_step is not None
-                                        and step >= args.stop_at_step else f"--max-minutes {args.max_minutes}")
+                                        and step >= args.stop_at_step else
+                                        f"--schedule-minutes {args.schedule_minutes} spent" if schedule_done
+                                        else f"--max-minutes {args.max_minutes}")
             log({"event": "stop", "step": step, "reason": reason})
             break
         if flags[1]:
             save(final=False)
             last_ckpt = time.time()
 
-    save(final=step >= t["max_steps"])
+    save(final=step >= t["max_steps"] or (schedule_done and stop_reason[0] is None))
     ev = evaluate()
     if ev:
         log({"event": "eval", "step": step, **ev})

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from data import (DENOISE, EOS, SENTINEL0, SUMMARIZE, TRUNCATED, BatchStream, DataConfig, DenoiseData,
-                  Seq2SeqData, Shard, ShardError, TTCData, collate, corrupt_counts, load_datasets,
+                  Prefetcher, Seq2SeqData, Shard, ShardError, TTCData, collate, corrupt_counts, load_datasets,
                   max_denoise_window, plan_batches, span_corrupt, write_shard)
 
 
@@ -116,6 +116,17 @@ def test_stream_is_deterministic_resumable_and_sharded(corpus):
     ids0 = {tuple(next(r0)["meta"]["examples"]) for _ in range(4)}
     ids1 = {tuple(next(r1)["meta"]["examples"]) for _ in range(4)}
     assert not ids0 & ids1
+
+
+def test_prefetcher_hands_out_the_same_batches_and_the_consumed_position(corpus):
+    dc = DataConfig(max_src=64, max_tgt=32, max_tgt_summarize=16, batch_tokens=512)
+    sets = load_datasets("task", corpus, "train", dc, 8192)
+    plain, ahead = BatchStream(sets, dc, seed=3), Prefetcher(BatchStream(sets, dc, seed=3), depth=4)
+    assert ahead.batches_per_epoch() == plain.batches_per_epoch()
+    for _ in range(6):
+        a, b = next(plain), next(ahead)
+        assert all((a[k] == b[k]).all() for k in ("src", "tgt_in", "labels"))
+        assert ahead.state() == plain.state()  # not the producer's, which runs ahead
 
 
 def test_denoise_and_ttc_batches(corpus):

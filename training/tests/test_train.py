@@ -139,3 +139,12 @@ def test_tasks_selects_the_pairs_one_adapter_trains_on(corpus, test_config, base
     assert list(json.loads(start["data"])) == ["Seq2SeqData:summarize"]
     with pytest.raises(ValueError, match="tasks must be"):
         run(test_config, corpus, tmp_path / "x", "task", "--base", base, "--tasks", "translate")
+
+
+def test_time_boxed_schedule_decays_by_the_clock_or_the_steps():
+    from train import TRAIN_DEFAULTS, lr_at
+    t = {**TRAIN_DEFAULTS, "lr": 1.0, "warmup": 10, "max_steps": 1000, "min_lr_ratio": 0.1}
+    assert lr_at(5, t, time_frac=0.9) == lr_at(5, t)  # warmup goes by steps
+    assert lr_at(20, t, time_frac=1.0) == pytest.approx(0.1)  # the clock ran out first
+    assert lr_at(20, t, time_frac=0.5) == pytest.approx(0.55)
+    assert lr_at(1000, t, time_frac=0.0) == pytest.approx(0.1)  # the steps ran out first
