@@ -55,8 +55,23 @@ def run_summary(run_dir: str) -> dict:
                     "tokens": meta.get("tokens"), "final": meta.get("final"),
                     "trainable": meta.get("trainable"),
                     "wall_hours": round(meta.get("elapsed_s", 0) / 3600, 3),
-                    "cpu_hours": round(meta["cpu_s"] / 3600, 3) if "cpu_s" in meta else None}
+                    "cpu_hours": round(meta["cpu_s"] / 3600, 3) if "cpu_s" in meta else None,
+                    "device": meta.get("device") or logged_device(run_dir)}
     return {"run": os.path.basename(run_dir), "missing": True}
+
+
+def logged_device(run_dir: str) -> str:
+    """Where a run trained, from its log's last start event (files written before train.py
+    recorded the device in their meta); cpu when unknown. On a GPU, cpu_hours is the host
+    process's time, not GPU time."""
+    device = "cpu"
+    log = os.path.join(run_dir, "log.jsonl")
+    if os.path.exists(log):
+        for line in open(log):
+            event = json.loads(line)
+            if event.get("event") == "start" and "device" in event:
+                device = event["device"]
+    return device
 
 
 def data_snapshot(data_dir: str) -> str:

@@ -408,7 +408,8 @@ def main(argv=None) -> dict:
                       "cuda": torch.cuda.get_rng_state() if use_cuda else None}}
         atomic_save(ck, ckpt_path)
         meta = {"step": step, "tokens": tokens_seen, "elapsed_s": ck["elapsed"], "cpu_s": ck["cpu_s"],
-                "trainable": sum(p.numel() for p in trainable.values()), "final": final}
+                "trainable": sum(p.numel() for p in trainable.values()), "final": final,
+                "device": torch.cuda.get_device_name(device) if use_cuda else "cpu"}
         if args.mode == "pretrain":
             atomic_save({"config": cfg, "model": {k: v.cpu() for k, v in base_state_dict(model).items()},
                          "meta": meta}, os.path.join(args.run, "base.pt"))
@@ -473,7 +474,7 @@ def main(argv=None) -> dict:
         step += 1
         n_tok = batch_tokens(batch)
         tokens_seen += n_tok * world
-        win_tokens += n_tok * world; win_loss += float(loss); win_n += 1
+        win_tokens += n_tok * world; win_loss += float(loss.detach()); win_n += 1
 
         if step % t["log_every"] == 0 or step == t["max_steps"]:
             now = time.time()
