@@ -22,18 +22,29 @@ const FILES = [
   "go-ring/ring.go", "go-units/units.go", "js-format/format.js", "js-emitter/emitter.js", "ts-vector/vector.ts", "ts-queue/queue.ts",
 ];
 
-async function mine(file: string): Promise<{ mined: Mined[]; dropped: Map<string, number>; functions: number }> {
+async function mine(file: string, options: { labels?: boolean } = {}): Promise<{ mined: Mined[]; dropped: Map<string, number>; functions: number }> {
   const lang = languageFromPath(file)!;
   const parser = await createParser(lang);
   const text = readFileSync(join(FIXTURES, file), "utf8");
   const tree = parseText(parser, text);
   try {
-    return mineTree(tree, text, lang);
+    return mineTree(tree, text, lang, options);
   } finally {
     tree.delete();
     parser.delete();
   }
 }
+
+test("mining without labels finds the same functions with the same code, only without leaves", async () => {
+  for (const file of FILES) {
+    const labelled = await mine(file);
+    const bare = await mine(file, { labels: false });
+    assert.ok(labelled.mined.length > 0, file);
+    assert.deepEqual(bare.mined.map(({ leaves, ...rest }) => rest), labelled.mined.map(({ leaves, ...rest }) => rest), file);
+    assert.ok(bare.mined.every((m) => m.leaves.length === 0) && labelled.mined.every((m) => m.leaves.length > 0), file);
+    assert.deepEqual(bare.dropped, labelled.dropped, file);
+  }
+});
 
 test("python: docstrings removed from code, methods dedented, names kept", async () => {
   const { mined, dropped } = await mine("py-shapes/geometry.py");

@@ -1,6 +1,6 @@
 import type { Node, Tree } from "web-tree-sitter";
 import type { LanguageId } from "../../server/src/parsing/languages";
-import { labelLeaves } from "../../server/src/labeler/labeler";
+import { labelLeaves, leafExtents } from "../../server/src/labeler/labeler";
 import { labelId } from "../../server/src/labeler/labels";
 import { definitionOf } from "../../server/src/labeler/scopes";
 import { blockCommentText, lineCommentText, pythonDocstringText } from "./doctext";
@@ -20,6 +20,7 @@ export interface Mined {
   /** The raw documentation text (docstring contents, or comment text without markers). */
   doc: string;
   style: DocStyle;
+  /** [start, end, labelId] of each leaf of `code`; empty when mined with `labels: false`. */
   leaves: [number, number, number][];
   /** How the code must be wrapped to parse alone (a bare method is not a program in Java/JS). */
   wrap: Wrap;
@@ -194,8 +195,12 @@ function mapLeaves(
   return out;
 }
 
-/** Mines one parsed file. */
-export function mineTree(tree: Tree, text: string, lang: LanguageId): FileResult {
+/**
+ * Mines one parsed file. `labels: false` leaves out the leaves' labels (most of the cost) for a
+ * caller that needs the functions alone; their code, docs and ranges are the same.
+ */
+export function mineTree(tree: Tree, text: string, lang: LanguageId, options: { labels?: boolean } = {}): FileResult {
+  const withLabels = options.labels ?? true;
   const result: FileResult = { mined: [], functions: 0, dropped: new Map() };
   const types = FUNCTION_TYPES[lang];
   const stack: Node[] = [tree.rootNode];
@@ -240,16 +245,18 @@ export function mineTree(tree: Tree, text: string, lang: LanguageId): FileResult
     if (!name) { drop("anonymous"); continue; }
     if (anchor.hasError) { drop("parse error"); continue; }
     if (anchor.endIndex - anchor.startIndex > MAX_CODE_CHARS) { drop("code too long"); continue; }
-    const labeled = labelLeaves(tree, lang, anchor.startIndex, anchor.endIndex)
-      .filter((leaf) => leaf.start >= anchor.startIndex && leaf.end <= anchor.endIndex);
-    const protectedRanges: [number, number][] = labeled.filter((l) => l.end - l.start > 1 && text.slice(l.start, l.end).includes("\n")).map((l) => [l.start, l.end]);
+    const inside = <T extends { start: number; end: number }>(leaves: T[]) =>
+      leaves.filter((leaf) => leaf.start >= anchor.startIndex && leaf.end <= anchor.endIndex);
+    const labeled = withLabels ? inside(labelLeaves(tree, lang, anchor.startIndex, anchor.endIndex)) : undefined;
+    const extents = labeled ?? inside(leafExtents(tree, anchor.startIndex, anchor.endIndex));
+    const protectedRanges: [number, number][] = extents.filter((l) => l.end - l.start > 1 && text.slice(l.start, l.end).includes("\n")).map((l) => [l.start, l.end]);
     const { code, segments } = buildCode(text, anchor.startIndex, anchor.endIndex, removed, anchor.startPosition.column, protectedRanges);
     result.mined.push({
       name,
       code,
       doc: raw,
       style,
-      leaves: mapLeaves(labeled, segments),
+      leaves: labeled ? mapLeaves(labeled, segments) : [],
       wrap,
       range: [anchor.startIndex, anchor.endIndex],
       line: anchor.startPosition.row + 1,

@@ -50,6 +50,22 @@ export function contextFor(tree: Tree, language: LanguageId): LabelContext {
 export function labelLeaves(tree: Tree, language: LanguageId, start = 0, end = Infinity): LabeledLeaf[] {
   const context = contextFor(tree, language);
   const out: LabeledLeaf[] = [];
+  walkLeaves(tree, start, end, (node) => out.push({ start: node.startIndex, end: node.endIndex, label: labelOf(node, context) }));
+  return out;
+}
+
+/**
+ * The extents of every non-empty leaf overlapping [start, end), in document order, without
+ * labelling them (labelling is most of the cost: a caller that needs only where the leaves lie,
+ * such as the workspace memory's mining, skips it).
+ */
+export function leafExtents(tree: Tree, start = 0, end = Infinity): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  walkLeaves(tree, start, end, (node) => out.push({ start: node.startIndex, end: node.endIndex }));
+  return out;
+}
+
+function walkLeaves(tree: Tree, start: number, end: number, visit: (leaf: Node) => void): void {
   const cursor = tree.walk();
   try {
     let descend = true;
@@ -57,9 +73,7 @@ export function labelLeaves(tree: Tree, language: LanguageId, start = 0, end = I
       const node = cursor.currentNode;
       const overlaps = node.endIndex > start && node.startIndex < end;
       if (descend && overlaps && isLeaf(node)) {
-        if (node.endIndex > node.startIndex) {
-          out.push({ start: node.startIndex, end: node.endIndex, label: labelOf(node, context) });
-        }
+        if (node.endIndex > node.startIndex) visit(node);
       } else if (descend && overlaps && cursor.gotoFirstChild()) {
         continue;
       }
@@ -73,7 +87,6 @@ export function labelLeaves(tree: Tree, language: LanguageId, start = 0, end = I
   } finally {
     cursor.delete();
   }
-  return out;
 }
 
 /** Leaf labels with numeric ids, as stored in the corpus. Offsets relative to `base`. */

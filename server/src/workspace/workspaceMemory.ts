@@ -140,7 +140,7 @@ export class WorkspaceMemoryIndex {
     const own = tree ? undefined : (await this.parsers.get(language)).parse(text);
     try {
       const out: Documented[] = [];
-      for (const m of mineTree((tree ?? own)!, text, language).mined) {
+      for (const m of mineTree((tree ?? own)!, text, language, { labels: false }).mined) {
         const cleaned = cleanSummary(m.doc, m.style);
         if (!("summary" in cleaned)) continue;
         const key = createHash("sha256").update(`${language}\0${m.code}\0${cleaned.summary}`).digest("hex").slice(0, 32);
