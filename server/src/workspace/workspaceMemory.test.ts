@@ -3,6 +3,7 @@ import { readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { CodeModel } from "../engine/codeModel";
+import { createParser, parseText } from "../parsing/parser";
 import { exportTinyModel, writeManifest } from "../engine/tinyModel.testutil";
 import { manifestSha256 } from "./generator";
 import { WorkspaceMemory } from "./memory";
@@ -138,6 +139,32 @@ test("an update after an edit equals a full rebuild and encodes only the changed
   assert.deepEqual(await index.update(join(root, "src/link.py")), { kind: "not-included", reason: "outside" });
   await index.close();
   await fresh.close();
+});
+
+test("an edit keeps the file's unchanged functions; with the saved text and tree, or from disk, it equals a rebuild", async () => {
+  const { ["src/copy.py"]: _shared, ...files } = PROJECT; // get() is then in store.py alone
+  const root = project(files);
+  const index = open(root);
+  await index.build();
+  const before = snapshot(index);
+  const parser = await createParser("python");
+  const path = join(root, "src/store.py");
+  const edited = PROJECT["src/store.py"].replace("Store the value under the given key.", "Keep the value for later lookups.");
+  writeFileSync(path, edited);
+  const tree = parseText(parser, edited);
+  const update = await index.update(path, edited, tree);
+  tree.delete();
+  assert.equal(update.kind, "updated");
+  if (update.kind === "updated") assert.deepEqual([update.removed, update.added], [1, 1]);
+  const fresh = open(root);
+  await fresh.build();
+  assert.deepEqual(snapshot(index), snapshot(fresh));
+  await fresh.close();
+  writeFileSync(path, PROJECT["src/store.py"]);
+  await index.update(path);
+  assert.deepEqual(snapshot(index), before);
+  parser.delete();
+  await index.close();
 });
 
 test("a saved memory is reused on reopen; a damaged or foreign one is rebuilt, never loaded", async () => {

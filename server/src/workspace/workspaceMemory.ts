@@ -280,15 +280,8 @@ export class WorkspaceMemoryIndex {
     for (const fn of functions) {
       if (!active.memory.has(fn.key) && !fresh.has(fn.key)) fresh.set(fn.key, this.known.get(fn.key) ?? (await this.record(language, fn)));
     }
-    let removed = 0;
-    for (const key of oldKeys) {
-      const left = (active.refs.get(key) ?? 1) - 1;
-      if (left > 0) active.refs.set(key, left);
-      else {
-        active.refs.delete(key);
-        if (active.memory.delete(key)) removed++;
-      }
-    }
+    // The new keys are counted before the old ones are released, so a function the save left
+    // unchanged (in both lists) never drops to zero references and out of the memory.
     let added = 0;
     for (const key of newKeys) {
       active.refs.set(key, (active.refs.get(key) ?? 0) + 1);
@@ -296,6 +289,15 @@ export class WorkspaceMemoryIndex {
       if (record && !active.memory.has(key)) {
         active.memory.add(key, record);
         added++;
+      }
+    }
+    let removed = 0;
+    for (const key of oldKeys) {
+      const left = (active.refs.get(key) ?? 1) - 1;
+      if (left > 0) active.refs.set(key, left);
+      else {
+        active.refs.delete(key);
+        if (active.memory.delete(key)) removed++;
       }
     }
     if (source) active.files.set(rel, { size: source.size, mtimeMs: source.mtimeMs, keys: newKeys });
