@@ -53,7 +53,7 @@ def _flatten(obj, arrays: dict, int8: bool, path: str = ""):
     """JSON-able copy of obj with each tensor replaced by a reference into `arrays`."""
     if torch.is_tensor(obj):
         a = obj.detach().cpu().float().numpy()
-        key = f"t{sum(k.endswith(('.q', '.f32')) for k in arrays)}"
+        key = f"t{len(arrays)}"  # unique: each tensor adds at least one entry
         if int8 and a.ndim == 2 and a.size >= INT8_MIN_ELEMENTS:
             q, scale = quantize_rows(a)
             arrays[key + ".q"], arrays[key + ".scale"] = q, scale

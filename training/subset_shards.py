@@ -22,13 +22,13 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import Shard, write_shard  # noqa: E402
 
-FAMILIES = {"pretrain": ("pretrain",), "ttc": ("ttc",), "summarize": ("summarize", "src", "tgt"),
-            "refine": ("refine", "src", "tgt")}
+FAMILIES = ("pretrain", "ttc", "summarize", "refine")
+PAIRED = ("summarize", "refine")  # a .src and a .tgt shard, row for row
 
 
 def shard_prefixes(src: str, family: str, split: str) -> list:
-    name, *parts = FAMILIES[family]
-    return [os.path.join(src, ".".join([name, split, *([p] if p else [])])) for p in (parts or [None])]
+    prefix = os.path.join(src, f"{family}.{split}")
+    return [prefix + ".src", prefix + ".tgt"] if family in PAIRED else [prefix]
 
 
 def pick(lengths: np.ndarray, budget: float, rng: np.random.Generator) -> np.ndarray:
@@ -63,9 +63,8 @@ def subset(src: str, out: str, budgets: dict, valid: int, seed: int) -> dict:
             keep = pick(lengths, budget, rng) if split == "train" else np.sort(rng.permutation(len(lengths))[:valid])
             ids = copy_subset(prefixes, out, keep)
             kept[f"{family}.{split}"] = {"sequences": int(len(keep)), "of": int(len(lengths)), "ids": ids}
-    for name in ("encode-report.json",):
-        if os.path.exists(os.path.join(src, name)):
-            shutil.copy(os.path.join(src, name), os.path.join(out, name))
+    if os.path.exists(os.path.join(src, "encode-report.json")):
+        shutil.copy(os.path.join(src, "encode-report.json"), out)
     report = {"source": os.path.abspath(src), "seed": seed, "budgets": budgets, "kept": kept}
     with open(os.path.join(out, "subset.json"), "w") as f:
         json.dump(report, f, indent=1)
