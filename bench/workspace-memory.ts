@@ -8,6 +8,8 @@
  *   summarize per-request milliseconds (median over the folder's functions) without the memory,
  *             with it searched by the model's int8 graph, and by the JavaScript loop, measured in
  *             the same process, and the ratios against no memory;
+ *             and with a memory of the folder's records eight times over (the size of the largest
+ *             held-out unit's), searched by the graph;
  *   size      entries, and the bytes they take (int8 keys, values, norms).
  *   BENCH_REQUESTS (40), BENCH_THREADS (2)
  */
@@ -17,6 +19,7 @@ import { join, resolve } from "node:path";
 import { CodeModel } from "../server/src/engine/codeModel";
 import { createParser, parseText } from "../server/src/parsing/parser";
 import { manifestSha256 } from "../server/src/workspace/generator";
+import { WorkspaceMemory } from "../server/src/workspace/memory";
 import { WorkspaceMemoryIndex, type MemoryModel } from "../server/src/workspace/workspaceMemory";
 import { mineTree } from "../training/corpus/extract";
 
@@ -24,6 +27,7 @@ const ROOT = resolve(__dirname, "..");
 const MODELS = join(ROOT, "models");
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 40);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+const LARGE_COPIES = 8;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
@@ -80,8 +84,12 @@ async function main(): Promise<void> {
     }
     parser.delete();
     const picked = requests.slice(0, REQUESTS);
-    const arms: Record<string, number[]> = { none: [], graph: [], loop: [] };
-    const tokens: Record<string, number> = { none: 0, graph: 0, loop: 0 };
+    const arms: Record<string, number[]> = { none: [], graph: [], loop: [], large: [] };
+    const tokens: Record<string, number> = { none: 0, graph: 0, loop: 0, large: 0 };
+    // A memory the size of the largest held-out unit's (jdk.compiler: 57k entries): the folder's
+    // records LARGE_COPIES times over, so the search scans that many rows each step.
+    const large = new WorkspaceMemory(memory.d);
+    for (let copy = 0; copy < LARGE_COPIES; copy++) for (const key of memory.keys()) large.add(`${copy}:${key}`, memory.get(key)!);
     const run = async (arm: string, request: Parameters<CodeModel["summarize"]>[0]) => {
       const [result, ms] = await timed(() => model.summarize(request));
       arms[arm].push(ms);
@@ -93,6 +101,7 @@ async function main(): Promise<void> {
       await run("graph", { ...request, memory });
       // The JavaScript loop: the same memory, its mix called without the model's kernel.
       await run("loop", { ...request, memory: { mix: (row: Float32Array, hidden: Float32Array) => memory.mix(row, hidden, loopSearch) } });
+      await run("large", { ...request, memory: large });
     }
     const base = median(arms.none);
     const bytes = memory.size * (memory.d + 8);
@@ -111,6 +120,7 @@ async function main(): Promise<void> {
     row(`no memory (n=${picked.length})`, "none");
     row("memory searched by the int8 graph", "graph");
     row("memory searched by the JavaScript loop", "loop");
+    row(`memory of ${large.size} entries (${LARGE_COPIES} copies), int8 graph`, "large");
     await again.close();
   } finally {
     await model.release();

@@ -3,8 +3,8 @@ import type { OnnxContract } from "./contract";
 import { createSession, int64Tensor, ort as loadOrt } from "./ort";
 
 /**
- * Nearest stored states for the workspace memory, by onnxruntime's int8 kernels (the export's
- * memory-search.onnx: MatMulInteger, then TopK), about four times faster than the same loop in
+ * Nearest stored states for the workspace memory, by onnxruntime's integer kernels (the export's
+ * memory-search.onnx: MatMulInteger, then TopK), several times faster than the same loop in
  * JavaScript. The query is quantized like the keys (a unit vector times 127).
  */
 export interface Neighbours {
@@ -14,12 +14,30 @@ export interface Neighbours {
 
 export type NearestSearch = (keys: Int8Array, inverseNorms: Float32Array, d: number, query: Float32Array, k: number) => Promise<Neighbours>;
 
-export async function loadMemorySearch(dir: string, contract: OnnxContract): Promise<{ search: NearestSearch; release: () => Promise<void> } | undefined> {
+/**
+ * The int8 keys as the graph's uint8 input: flipping the sign bit adds 128, which the graph's
+ * zero point takes off again. Kept per key matrix, so a memory pays for it once per change.
+ */
+const unsignedKeys = new WeakMap<Int8Array, Uint8Array>();
+
+function asUnsigned(keys: Int8Array): Uint8Array {
+  let out = unsignedKeys.get(keys);
+  if (!out) {
+    out = new Uint8Array(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = (keys[i] & 0xff) ^ 0x80;
+    unsignedKeys.set(keys, out);
+  }
+  return out;
+}
+
+export async function loadMemorySearch(dir: string, contract: OnnxContract, threads = 1): Promise<{ search: NearestSearch; release: () => Promise<void> } | undefined> {
   if (!contract.memory_search) return undefined;
-  // One thread: a search is a fraction of a millisecond, and a second thread pool spinning
-  // beside the decoder's costs the decoder more than the search gains.
-  const { session } = await createSession(join(dir, contract.memory_search), ["cpu"], 1);
+  // Non-spinning threads: a spinning pool beside the decoder's took the decoder's cores between
+  // searches (1.65x per step with two spinning threads against 1.12x with one; docs/training.md).
+  const { session } = await createSession(join(dir, contract.memory_search), ["cpu"], threads, false);
   const ort = loadOrt();
+  // Models exported before the tenth session take signed keys ("keys"); later ones "keys_u8".
+  const unsigned = session.inputNames.includes("keys_u8");
   const search: NearestSearch = async (keys, inverseNorms, d, query, k) => {
     const n = inverseNorms.length;
     const q = new Int8Array(d);
@@ -32,7 +50,7 @@ export async function loadMemorySearch(dir: string, contract: OnnxContract): Pro
       qNorm += q[j] * q[j];
     }
     const out = await session.run({
-      keys: new ort.Tensor("int8", keys, [n, d]),
+      ...(unsigned ? { keys_u8: new ort.Tensor("uint8", asUnsigned(keys), [n, d]) } : { keys: new ort.Tensor("int8", keys, [n, d]) }),
       query: new ort.Tensor("int8", q, [d, 1]),
       inverse_norms: new ort.Tensor("float32", inverseNorms, [n, 1]),
       k: int64Tensor([Math.min(k, n)], [1]),

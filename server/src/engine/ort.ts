@@ -20,7 +20,11 @@ export interface SessionChoice {
   fallbacks: string[];
 }
 
-export async function createSession(path: string, providers: string[], threads: number): Promise<SessionChoice> {
+/**
+ * `spinning: false` lets the session's threads sleep between runs instead of spinning: for a
+ * short graph run beside another session's pool (the memory search beside the decoder).
+ */
+export async function createSession(path: string, providers: string[], threads: number, spinning = true): Promise<SessionChoice> {
   const fallbacks: string[] = [];
   const list = providers.length ? providers : ["cpu"];
   for (const provider of list) {
@@ -30,6 +34,7 @@ export async function createSession(path: string, providers: string[], threads: 
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: "all",
+        ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: "0" } } } }),
       });
       return { session, provider, fallbacks };
     } catch (error) {

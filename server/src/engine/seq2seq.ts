@@ -51,7 +51,7 @@ export class Seq2SeqModel {
     const contract = readContract(join(dir, "onnx-contract.json"));
     const encoder = await createSession(join(dir, "encoder.onnx"), providers, threads);
     const decoder = await createSession(join(dir, "decoder.onnx"), [encoder.provider], threads);
-    const memorySearch = await loadMemorySearch(dir, contract);
+    const memorySearch = await loadMemorySearch(dir, contract, threads);
     return new Seq2SeqModel(contract, encoder.session, decoder.session, encoder.provider, encoder.fallbacks, memorySearch);
   }
 

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { test } from "node:test";
+import { WorkspaceMemory, makeRecord } from "../workspace/memory";
+import type { OnnxContract } from "./contract";
+import { loadMemorySearch } from "./memorySearch";
+
+const ROOT = resolve(__dirname, "../../..");
+const contract = { memory_search: "memory-search.onnx" } as OnnxContract;
+const d = 32;
+
+/** A memory of random states, with a few near copies of the query so the top is not a tie. */
+function randomMemory(query: Float32Array, n = 500): WorkspaceMemory {
+  let seed = 7;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const states = Float32Array.from({ length: n * d }, next);
+  for (const row of [3, 141, 400]) for (let j = 0; j < d; j++) states[row * d + j] = query[j] + 0.05 * row * next();
+  const memory = new WorkspaceMemory(d);
+  memory.add("all", makeRecord(states, Int32Array.from({ length: n }, (_, i) => i), d));
+  return memory;
+}
+
+/** The search graph as models exported before the tenth session had it: signed keys, no zero point. */
+function exportSignedGraph(dir: string): void {
+  const script = `
+import sys, onnx
+sys.path.insert(0, ${JSON.stringify(join(ROOT, "training"))})
+from export import export_memory_search
+path = export_memory_search(sys.argv[1])
+m = onnx.load(path)
+m.graph.input[0].name = "keys"
+m.graph.input[0].type.tensor_type.elem_type = onnx.TensorProto.INT8
+node = m.graph.node[0]
+del node.input[:]
+node.input.extend(["keys", "query"])
+del m.graph.initializer[1]
+onnx.checker.check_model(m)
+onnx.save(m, path)
+`;
+  execFileSync("/usr/bin/python3", ["-c", script, dir]);
+}
+
+async function neighbours(dir: string, memory: WorkspaceMemory, query: Float32Array, threads: number) {
+  const kernel = (await loadMemorySearch(dir, contract, threads))!;
+  try {
+    const { keys, inverseNorms } = memory["matrix"]();
+    const found = await kernel.search(keys, inverseNorms, d, query, 8);
+    return { index: Array.from(found.index), similarity: Array.from(found.similarity) };
+  } finally {
+    await kernel.release();
+  }
+}
+
+test("the shipped search graph (uint8 keys, zero point 128) and the signed one find the JavaScript loop's neighbours", async () => {
+  const query = Float32Array.from({ length: d }, (_, j) => Math.cos(j * 0.7));
+  const memory = randomMemory(query);
+  const expected = memory.nearest(query).slice(0, 8);
+  const signed = mkdtempSync(join(tmpdir(), "codeadapt-search-"));
+  try {
+    exportSignedGraph(signed);
+    for (const [dir, threads] of [[join(ROOT, "models"), 2], [signed, 1]] as const) {
+      const found = await neighbours(dir, memory, query, threads);
+      assert.deepEqual(found.index.slice(0, 3), expected.slice(0, 3).map((n) => n.index), dir);
+      // The query is quantized to int8 too: similarities agree within its rounding.
+      found.similarity.forEach((s, i) => assert.ok(Math.abs(s - expected[i].similarity) < 0.02, `${dir}: ${s} vs ${expected[i].similarity}`));
+    }
+  } finally {
+    rmSync(signed, { recursive: true, force: true });
+  }
+});
