@@ -38,19 +38,19 @@ def bootstrap(x: np.ndarray, reps: int = 2000, seed: int = 0) -> list:
 @torch.no_grad()
 def per_target(model, batch: dict, deltas) -> tuple:
     """Mean token loss and accuracy of each target row."""
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    with torch.autocast(batch["src"].device.type, dtype=torch.bfloat16):
         logits = model(batch["src"], batch["tgt_in"], deltas=deltas).float()
     labels = batch["labels"]
     keep = labels != -100
     nll = F.cross_entropy(logits.transpose(1, 2), labels.clamp(min=0), reduction="none") * keep
     hit = (logits.argmax(-1) == labels) & keep
     n = keep.sum(1).clamp(min=1)
-    return (nll.sum(1) / n).numpy(), (hit.sum(1) / n).numpy()
+    return (nll.sum(1) / n).cpu().numpy(), (hit.sum(1) / n).cpu().numpy()
 
 
 def load_generator(model, path: str):
     obj = load_checked(path, ("kind", "cfg", "slots", "generator"), "generator file")
-    gen = make_generator(obj["kind"], model, obj["cfg"]).eval()
+    gen = make_generator(obj["kind"], model, obj["cfg"]).to(model.embed.weight.device).eval()
     gen.load_state_dict(obj["generator"])
     return gen, obj
 

@@ -41,7 +41,7 @@ from data import DENOISE, EOS, PAD, Shard, span_corrupt  # noqa: E402
 from eval_generator import bootstrap, load_generator, per_target  # noqa: E402
 from export import delta_slots, unpack_deltas  # noqa: E402
 from generator import as_delta_dict  # noqa: E402
-from train_generator import by_unit, context_rows, frozen_model, summarize_batch, teacher_forced  # noqa: E402
+from train_generator import by_unit, context_rows, frozen_model, summarize_batch, teacher_forced, to_device  # noqa: E402
 
 
 class UnitPairs:
@@ -100,16 +100,16 @@ class UnitPairs:
 def train_delta(model, slots: List[str], make_batch, pairs: List[int], args, seed: int):
     """A rank-r delta per slot, fitted by AdamW to make_batch(pairs...); B starts at zero (no change)."""
     g = torch.Generator().manual_seed(seed)
-    d = model.cfg.d_model
-    A = (torch.randn(len(slots), args.rank, d, generator=g) / d ** 0.5).requires_grad_()
-    B = torch.zeros(len(slots), d, args.rank, requires_grad=True)
+    d, device = model.cfg.d_model, model.embed.weight.device
+    A = (torch.randn(len(slots), args.rank, d, generator=g) / d ** 0.5).to(device).requires_grad_()
+    B = torch.zeros(len(slots), d, args.rank, device=device, requires_grad=True)
     opt = torch.optim.AdamW([A, B], lr=args.lr, weight_decay=0.0)
     rng = np.random.default_rng(seed)
     losses = []
     for _ in range(args.steps):
         pick = rng.choice(pairs, size=min(args.batch, len(pairs)), replace=False)
-        b = make_batch([int(i) for i in pick], model.cfg.max_src, model.cfg.max_tgt, rng)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        b = to_device(make_batch([int(i) for i in pick], model.cfg.max_src, model.cfg.max_tgt, rng), device)
+        with torch.autocast(device.type, dtype=torch.bfloat16):
             logits = model(b["src"], b["tgt_in"], deltas=unpack_deltas(slots, A, B))
         loss = F.cross_entropy(logits.float().flatten(0, 1), b["labels"].flatten(), ignore_index=-100)
         opt.zero_grad(set_to_none=True)
@@ -122,7 +122,7 @@ def train_delta(model, slots: List[str], make_batch, pairs: List[int], args, see
 @torch.no_grad()
 def score(model, batch: dict, deltas) -> dict:
     loss, acc = per_target(model, batch, deltas)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    with torch.autocast(batch["src"].device.type, dtype=torch.bfloat16):
         out = model.generate(batch["src"], max_len=48, deltas=deltas)
     ids = [[int(t) for t in row if t not in (PAD, EOS)] for row in out.tolist()]
     return {"loss": loss.tolist(), "acc": acc.tolist(), "ids": ids}
@@ -149,7 +149,8 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = frozen_model(args.base, args.task)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = frozen_model(args.base, args.task).to(device)
     slots = delta_slots(model)
     gen = None
     if args.generator:
@@ -165,16 +166,16 @@ def main(argv=None) -> dict:
     units, t0 = [], time.time()
     for k, (unit, targets, context) in enumerate(plans):
         other = plans[(k + 1) % len(plans)]
-        b = data.batch(targets, model.cfg.max_src, model.cfg.max_tgt)
+        b = to_device(data.batch(targets, model.cfg.max_src, model.cfg.max_tgt), device)
         oracle, fit = train_delta(model, slots, data.batch, context, args, seed=k)
         control, _ = train_delta(model, slots, data.batch, other[2], args, seed=k)
         deltas = {"none": None, "oracle": oracle, "control": control}
         if args.code_arm:
             deltas["code"] = train_delta(model, slots, data.denoise_batch, context, args, seed=k)[0]
         if gen:
-            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
-                deltas["generated"] = as_delta_dict(slots, *gen(model, context_rows(data.tgt, context, gen_len)))
-                deltas["generated-control"] = as_delta_dict(slots, *gen(model, context_rows(data.tgt, other[2], gen_len)))
+            with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16):
+                deltas["generated"] = as_delta_dict(slots, *gen(model, context_rows(data.tgt, context, gen_len).to(device)))
+                deltas["generated-control"] = as_delta_dict(slots, *gen(model, context_rows(data.tgt, other[2], gen_len).to(device)))
         for name, dl in deltas.items():
             for key, values in score(model, b, dl).items():
                 arms[name][key].extend(values)

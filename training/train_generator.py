@@ -21,7 +21,6 @@ import os
 import sys
 import time
 from collections import defaultdict
-from contextlib import nullcontext
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -31,11 +30,12 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import BOS, EOS, PAD, SUMMARIZE, Shard, _pad  # noqa: E402
 from export import delta_slots  # noqa: E402
-from generator import GenerativeAdapter, StreamAdapter, as_delta_dict  # noqa: E402
+from generator import GenerativeAdapter, StreamAdapter, as_delta_dict, context_states  # noqa: E402
 from train import CheckpointError, apply_task_lora, atomic_save, load_base, load_checked  # noqa: E402
 
 DEFAULTS = {"lr": 2e-3, "max_steps": 3000, "targets": 4, "context": "raw", "context_chunks": 12, "context_len": 256,
-            "r1": 16, "r2": 8, "queries": 8, "ckpt_minutes": 10.0, "seed": 1234, "log_every": 20}
+            "r1": 16, "r2": 8, "queries": 8, "ckpt_minutes": 10.0, "seed": 1234, "log_every": 20,
+            "units_per_step": 1, "lr_floor": 1.0}
 
 
 def meta_rows(prefix: str) -> List[dict]:
@@ -139,6 +139,39 @@ def loss_of(model, gen, batch, use_generator: bool) -> torch.Tensor:
     return F.cross_entropy(logits.float().flatten(0, 1), batch["labels"].flatten(), ignore_index=-100)
 
 
+def units_batch(data: "UnitData", samples: list, cfg: dict, max_src: int, max_tgt: int) -> dict:
+    """Several units' targets in one batch, with every unit's context rows stacked and each row's unit."""
+    pairs = [p for _, ps, _ in samples for p in ps]
+    chunks = [c for _, _, cs in samples for c in cs]
+    return summarize_batch(data.src, data.tgt, pairs, max_src, max_tgt) | {
+        "context": context_rows(data.raw, chunks, cfg["context_len"]),
+        "row_unit": torch.tensor([u for u, (_, ps, _) in enumerate(samples) for _ in ps]),
+        "chunk_unit": torch.tensor([u for u, (_, _, cs) in enumerate(samples) for _ in cs]),
+        "units": len(samples)}
+
+
+def units_deltas(model, gen: GenerativeAdapter, batch: dict) -> dict:
+    """Per target row, the deltas of its own unit's context. GenerativeAdapter only: its state is a
+    sum over chunks, so per-unit states are an index_add of the chunks' contributions."""
+    hidden, out, mask = context_states(model, batch["context"])
+    per_chunk = gen.chunk_contributions(hidden, out, mask)                     # (chunks, n, R1, R2)
+    S = per_chunk.new_zeros((batch["units"],) + per_chunk.shape[1:]).index_add_(0, batch["chunk_unit"], per_chunk)
+    A, B = gen.deltas(S)                                                       # (U, n, R2, d), (n, d, R2)
+    A_rows = A[batch["row_unit"]]
+    B_rows = B.expand(A_rows.shape[0], *B.shape)
+    return {name: (A_rows[:, i], B_rows[:, i]) for i, name in enumerate(gen.slots)}
+
+
+def units_loss(model, gen: GenerativeAdapter, batch: dict) -> torch.Tensor:
+    """The task loss of several units at once, each target under its own unit's deltas."""
+    logits = model(batch["src"], batch["tgt_in"], deltas=units_deltas(model, gen, batch))
+    return F.cross_entropy(logits.float().flatten(0, 1), batch["labels"].flatten(), ignore_index=-100)
+
+
+def to_device(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True)
@@ -149,6 +182,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--run", required=True)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--max-minutes", type=float)
+    ap.add_argument("--schedule-minutes", type=float,
+                    help="a time-boxed run: the rate decays over this wall time (not max_steps) and the run ends finished")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a generator setting")
     args = ap.parse_args(argv)
     raw_cfg = json.load(open(args.config))
@@ -158,8 +193,11 @@ def main(argv=None) -> dict:
         cfg[k] = type(DEFAULTS[k])(v)
     torch.manual_seed(cfg["seed"])
     torch.set_num_threads(int(os.environ.get("CODEADAPT_THREADS", "2")))
-    model = frozen_model(args.base, args.task)
-    gen = make_generator(args.kind, model, cfg)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = frozen_model(args.base, args.task).to(device)
+    gen = make_generator(args.kind, model, cfg).to(device)
+    if cfg["units_per_step"] > 1 and args.kind != "generative":
+        raise ValueError("units_per_step > 1 needs the generative kind (the stream's recurrence is per unit)")
     opt = torch.optim.AdamW(gen.parameters(), lr=cfg["lr"], weight_decay=0.0)
     train, valid = UnitData(args.data, "train", cfg["context"]), UnitData(args.data, "valid", cfg["context"])
     os.makedirs(args.run, exist_ok=True)
@@ -173,7 +211,7 @@ def main(argv=None) -> dict:
         opt.load_state_dict(ck["optimizer"])
         step, elapsed, cpu_before = ck["step"], ck.get("elapsed", 0.0), ck.get("cpu_s", 0.0)
     rng = np.random.default_rng(cfg["seed"] + step)
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if not torch.cuda.is_available() else nullcontext()
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16)
     mc = model.cfg
     log = open(os.path.join(args.run, "log.jsonl"), "a")
 
@@ -193,21 +231,35 @@ def main(argv=None) -> dict:
         with_gen, without = [], []
         for _ in range(batches):
             _, pairs, chunks = valid.sample(r, cfg)
-            b = valid.batch(pairs, chunks, cfg, mc.max_src, mc.max_tgt)
+            b = to_device(valid.batch(pairs, chunks, cfg, mc.max_src, mc.max_tgt), device)
             with autocast:
                 with_gen.append(float(loss_of(model, gen, b, True)))
                 without.append(float(loss_of(model, gen, b, False)))
         return {"valid_loss": float(np.mean(with_gen)), "valid_loss_no_adapter": float(np.mean(without))}
 
+    def progress(at: int) -> float:
+        if args.schedule_minutes:
+            return (elapsed + time.time() - t0) / (args.schedule_minutes * 60)
+        return at / cfg["max_steps"]
+
+    def decay(at: int) -> float:
+        """Cosine from 1 down to lr_floor over the run (lr_floor 1.0: a constant rate, as before)."""
+        return cfg["lr_floor"] + (1 - cfg["lr_floor"]) * 0.5 * (1 + np.cos(np.pi * min(progress(at), 1.0)))
+
     t0 = last_ckpt = time.time()
     cpu0 = time.process_time()
-    while step < cfg["max_steps"]:
-        _, pairs, chunks = train.sample(rng, cfg)
-        batch = train.batch(pairs, chunks, cfg, mc.max_src, mc.max_tgt)
+    while step < cfg["max_steps"] and progress(step) < 1.0:
+        if cfg["units_per_step"] > 1:
+            samples = [train.sample(rng, cfg) for _ in range(cfg["units_per_step"])]
+            batch = to_device(units_batch(train, samples, cfg, mc.max_src, mc.max_tgt), device)
+            pairs = samples[0][1]
+        else:
+            _, pairs, chunks = train.sample(rng, cfg)
+            batch = to_device(train.batch(pairs, chunks, cfg, mc.max_src, mc.max_tgt), device)
         for group in opt.param_groups:
-            group["lr"] = cfg["lr"] * min(1.0, (step + 1) / 100)
+            group["lr"] = cfg["lr"] * min(1.0, (step + 1) / 100) * decay(step)
         with autocast:
-            loss = loss_of(model, gen, batch, True)
+            loss = units_loss(model, gen, batch) if cfg["units_per_step"] > 1 else loss_of(model, gen, batch, True)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"non-finite loss at step {step} (units sample {pairs[:3]}...)")
         opt.zero_grad(set_to_none=True)
@@ -227,7 +279,7 @@ def main(argv=None) -> dict:
     result = evaluate()
     log.write(json.dumps({"event": "eval", "step": step, **result}) + "\n")
     print(json.dumps(result))
-    save(step >= cfg["max_steps"])
+    save(step >= cfg["max_steps"] or progress(step) >= 1.0)
     return result
 
 

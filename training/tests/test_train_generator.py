@@ -113,3 +113,39 @@ def test_eval_generator_pairs_arms_on_identical_samples(tmp_path):
     assert out["targets"] > 0 and out["units"] >= 1
     assert out["arms"]["zero"]["loss_vs_none"] == [0.0, 0.0, 0.0]
     assert all(np.isfinite(v) for arm in out["arms"].values() for v in arm["loss"])
+
+
+def test_several_units_per_step_give_each_target_its_own_units_deltas(tmp_path):
+    data, base, config = tiny_setup(tmp_path, {"targets": 2, "context_chunks": 3, "context_len": 32, "r1": 4, "r2": 2,
+                                               "context": "summaries"})
+    cfg = dict(train_generator.DEFAULTS, **json.load(open(config))["generator"])
+    model = train_generator.frozen_model(base, None)
+    gen = train_generator.make_generator("generative", model, cfg)
+    gen.B.data.normal_(0, 0.5)  # B starts at zero: make the deltas matter
+    units = train_generator.UnitData(data, "train", "summaries")
+    rng = np.random.default_rng(3)
+    samples = [units.sample(rng, cfg) for _ in range(3)]
+    batch = train_generator.units_batch(units, samples, cfg, 64, 16)
+    with torch.no_grad():
+        together = model(batch["src"], batch["tgt_in"], deltas=train_generator.units_deltas(model, gen, batch))
+        row = 0
+        for unit, pairs, chunks in samples:
+            alone = units.batch(pairs, chunks, cfg, 64, 16)
+            deltas = train_generator.as_delta_dict(gen.slots, *gen(model, alone["context"]))
+            logits = model(alone["src"], alone["tgt_in"], deltas=deltas)
+            rows = together[row:row + len(pairs), :logits.shape[1]]
+            assert torch.allclose(rows, logits, atol=1e-4), unit
+            row += len(pairs)
+    assert samples[0][0] != samples[1][0] or samples[1][0] != samples[2][0], "the sample drew one unit thrice"
+
+
+def test_a_time_boxed_run_with_several_units_per_step_ends_finished(tmp_path):
+    data, base, config = tiny_setup(tmp_path, {"max_steps": 100000, "targets": 2, "context_chunks": 3, "context_len": 32,
+                                               "r1": 4, "r2": 2, "units_per_step": 3, "context": "summaries",
+                                               "lr_floor": 0.1, "log_every": 5})
+    run = os.path.join(tmp_path, "run")
+    result = train_generator.main(["--config", config, "--data", data, "--base", base, "--run", run,
+                                   "--schedule-minutes", "0.05"])
+    assert np.isfinite(result["valid_loss"])
+    saved = torch.load(os.path.join(run, "generator.pt"))
+    assert saved["meta"]["final"] and 0 < saved["meta"]["step"] < 100000
