@@ -9,6 +9,10 @@ delta fitted by gradient learns (training/eval_oracle.py). The frozen base, with
 frozen task adapter, is trained on nothing; only the generator learns, through the task loss
 of the targets under the deltas it generates from the context.
 
+`units_per_step` > 1 (GenerativeAdapter only) draws that many units per step and batches them, each
+target under its own unit's deltas: one unit per step leaves a GPU idle. `--schedule-minutes` time-
+boxes a run (the rate decays over wall time, down to `lr_floor`), as scripts/train-generator-gpu uses.
+
   /usr/bin/python3 training/train_generator.py --config training/configs/small.json \\
       --data .cache/encoded --base RUN/base.pt --task RUN/lora.pt --kind generative \\
       --run training/runs/small-gen --max-minutes 60 --resume

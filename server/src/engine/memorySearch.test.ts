@@ -20,6 +20,10 @@ function randomMemory(query: Float32Array, n = 500): WorkspaceMemory {
   for (const row of [3, 141, 400]) for (let j = 0; j < d; j++) states[row * d + j] = query[j] + 0.05 * row * next();
   const memory = new WorkspaceMemory(d);
   memory.add("all", makeRecord(states, Int32Array.from({ length: n }, (_, i) => i), d));
+  // A record added then removed, and one more: the search sees a view with spare capacity behind it.
+  memory.add("gone", makeRecord(states.subarray(0, 10 * d), new Int32Array(10), d));
+  memory.delete("gone");
+  memory.add("tail", makeRecord(states.subarray(0, 3 * d), Int32Array.from([900, 901, 902]), d));
   return memory;
 }
 
@@ -46,8 +50,8 @@ onnx.save(m, path)
 async function neighbours(dir: string, memory: WorkspaceMemory, query: Float32Array, threads: number) {
   const kernel = (await loadMemorySearch(dir, contract, threads))!;
   try {
-    const { keys, inverseNorms } = memory["matrix"]();
-    const found = await kernel.search(keys, inverseNorms, d, query, 8);
+    const { keysU8, inverseNorms } = memory.flat();
+    const found = await kernel.search(keysU8, inverseNorms, d, query, 8);
     return { index: Array.from(found.index), similarity: Array.from(found.similarity) };
   } finally {
     await kernel.release();

@@ -12,20 +12,21 @@ export interface Neighbours {
   similarity: ArrayLike<number>;
 }
 
-export type NearestSearch = (keys: Int8Array, inverseNorms: Float32Array, d: number, query: Float32Array, k: number) => Promise<Neighbours>;
+/** keysU8: [n, d] int8 keys plus 128 (sign bit flipped), as WorkspaceMemory keeps them. */
+export type NearestSearch = (keysU8: Uint8Array, inverseNorms: Float32Array, d: number, query: Float32Array, k: number) => Promise<Neighbours>;
 
 /**
- * The int8 keys as the graph's uint8 input: flipping the sign bit adds 128, which the graph's
- * zero point takes off again. Kept per key matrix, so a memory pays for it once per change.
+ * The signed keys an older model's graph takes, converted back once per key matrix (the memory
+ * hands out the same view until it changes).
  */
-const unsignedKeys = new WeakMap<Int8Array, Uint8Array>();
+const signedKeys = new WeakMap<Uint8Array, Int8Array>();
 
-function asUnsigned(keys: Int8Array): Uint8Array {
-  let out = unsignedKeys.get(keys);
+function asSigned(keysU8: Uint8Array): Int8Array {
+  let out = signedKeys.get(keysU8);
   if (!out) {
-    out = new Uint8Array(keys.length);
-    for (let i = 0; i < keys.length; i++) out[i] = (keys[i] & 0xff) ^ 0x80;
-    unsignedKeys.set(keys, out);
+    out = new Int8Array(keysU8.length);
+    for (let i = 0; i < keysU8.length; i++) out[i] = keysU8[i] - 128;
+    signedKeys.set(keysU8, out);
   }
   return out;
 }
@@ -38,7 +39,7 @@ export async function loadMemorySearch(dir: string, contract: OnnxContract, thre
   const ort = loadOrt();
   // Models exported before the tenth session take signed keys ("keys"); later ones "keys_u8".
   const unsigned = session.inputNames.includes("keys_u8");
-  const search: NearestSearch = async (keys, inverseNorms, d, query, k) => {
+  const search: NearestSearch = async (keysU8, inverseNorms, d, query, k) => {
     const n = inverseNorms.length;
     const q = new Int8Array(d);
     let norm = 0;
@@ -50,7 +51,7 @@ export async function loadMemorySearch(dir: string, contract: OnnxContract, thre
       qNorm += q[j] * q[j];
     }
     const out = await session.run({
-      ...(unsigned ? { keys_u8: new ort.Tensor("uint8", asUnsigned(keys), [n, d]) } : { keys: new ort.Tensor("int8", keys, [n, d]) }),
+      ...(unsigned ? { keys_u8: new ort.Tensor("uint8", keysU8, [n, d]) } : { keys: new ort.Tensor("int8", asSigned(keysU8), [n, d]) }),
       query: new ort.Tensor("int8", q, [d, 1]),
       inverse_norms: new ort.Tensor("float32", inverseNorms, [n, 1]),
       k: int64Tensor([Math.min(k, n)], [1]),

@@ -56,3 +56,27 @@ test("an empty memory leaves the logits as they are; add and delete are exact", 
   assert.equal(memory.nearest(unit(3))[0].index, 0, "lookups see the change");
   assert.throws(() => memory.add("c", { ...makeRecord(unit(1), [1], D), keys: new Int8Array(3) }), /not 8 wide/);
 });
+
+test("after adds and deletes in any order the flat arrays equal a memory built from what is left", () => {
+  const memory = new WorkspaceMemory(D);
+  const records = new Map<string, ReturnType<typeof makeRecord>>();
+  for (let r = 0; r < 120; r++) { // past the first capacity (256 rows), so it grows with rows kept
+    const n = 1 + (r % 5);
+    const states = Float32Array.from({ length: n * D }, (_, i) => Math.sin(r * 3.7 + i * 1.1));
+    records.set(`r${r}`, makeRecord(states, Int32Array.from({ length: n }, (_, i) => r * 10 + i), D));
+  }
+  for (const [key, record] of records) memory.add(key, record);
+  for (let r = 0; r < 120; r += 3) memory.delete(`r${(r * 7) % 120}`); // from the middle, the start and the end
+  memory.add("r1000", records.get("r0")!);
+  const fresh = new WorkspaceMemory(D);
+  for (const key of memory.keys()) fresh.add(key, memory.get(key)!);
+  const got = memory.flat();
+  const want = fresh.flat();
+  assert.equal(memory.size, fresh.size);
+  assert.deepEqual([...got.values], [...want.values]);
+  assert.deepEqual([...got.inverseNorms], [...want.inverseNorms]);
+  assert.deepEqual([...got.keysU8], [...want.keysU8]);
+  assert.equal(got.keysU8.length, memory.size * D, "a view of the rows in use, not the spare capacity");
+  assert.deepEqual(memory.nearest(unit(9)), fresh.nearest(unit(9)));
+  assert.equal(memory.flat(), got, "the same view until the next change");
+});

@@ -56,10 +56,26 @@ export function makeRecord(states: Float32Array, values: ArrayLike<number>, d: n
   return { keys, values: Int32Array.from(values), inverseNorms };
 }
 
+/** The search's view of every record at once: one row per entry, in the order records were added. */
+export interface FlatMemory {
+  /** [n, d] the int8 keys plus 128 (sign bit flipped), as the search graph takes them. */
+  keysU8: Uint8Array;
+  values: Int32Array;
+  inverseNorms: Float32Array;
+}
+
 export class WorkspaceMemory implements LogitMemory {
   private readonly records = new Map<string, MemoryRecord>();
-  private flat?: MemoryRecord;
+  /** Where each record's rows start in the flat arrays. */
+  private readonly starts = new Map<string, number>();
+  // Flat arrays with spare capacity, kept up to date by add and delete (an append, or one native
+  // move of the rows after a removed record), so that a change costs its own rows and one memmove,
+  // not a copy and conversion of the whole memory on the next request (eval:workspace, tenth session).
+  private keysU8 = new Uint8Array(0);
+  private values = new Int32Array(0);
+  private inverseNorms = new Float32Array(0);
   private entries = 0;
+  private view?: FlatMemory;
 
   constructor(readonly d: number, readonly settings: MemorySettings = DEFAULT_MEMORY_SETTINGS) {}
 
@@ -86,50 +102,76 @@ export class WorkspaceMemory implements LogitMemory {
   add(key: string, record: MemoryRecord): void {
     if (record.keys.length !== record.values.length * this.d) throw new Error(`memory record ${key}: keys are not ${this.d} wide`);
     if (this.records.has(key)) return;
+    const n = record.values.length;
+    this.reserve(this.entries + n);
+    const at = this.entries * this.d;
+    for (let i = 0; i < record.keys.length; i++) this.keysU8[at + i] = (record.keys[i] & 0xff) ^ 0x80;
+    this.values.set(record.values, this.entries);
+    this.inverseNorms.set(record.inverseNorms, this.entries);
     this.records.set(key, record);
-    this.entries += record.values.length;
-    this.flat = undefined;
+    this.starts.set(key, this.entries);
+    this.entries += n;
+    this.view = undefined;
   }
 
   delete(key: string): boolean {
     const record = this.records.get(key);
     if (!record) return false;
+    const start = this.starts.get(key)!;
+    const n = record.values.length;
+    const d = this.d;
+    this.keysU8.copyWithin(start * d, (start + n) * d, this.entries * d);
+    this.values.copyWithin(start, start + n, this.entries);
+    this.inverseNorms.copyWithin(start, start + n, this.entries);
     this.records.delete(key);
-    this.entries -= record.values.length;
-    this.flat = undefined;
+    this.starts.delete(key);
+    for (const [other, at] of this.starts) if (at > start) this.starts.set(other, at - n);
+    this.entries -= n;
+    this.view = undefined;
     return true;
   }
 
-  /** All records as one matrix (rebuilt after a change, on the next lookup). */
-  private matrix(): MemoryRecord {
-    if (this.flat) return this.flat;
-    const keys = new Int8Array(this.entries * this.d);
-    const values = new Int32Array(this.entries);
-    const inverseNorms = new Float32Array(this.entries);
-    let at = 0;
-    for (const record of this.records.values()) {
-      keys.set(record.keys, at * this.d);
-      values.set(record.values, at);
-      inverseNorms.set(record.inverseNorms, at);
-      at += record.values.length;
-    }
-    return (this.flat = { keys, values, inverseNorms });
+  /** Capacity for `rows` entries, grown by half again when it runs out. */
+  private reserve(rows: number): void {
+    if (rows <= this.values.length) return;
+    const capacity = Math.max(rows, Math.ceil(this.values.length * 1.5), 256);
+    const keysU8 = new Uint8Array(capacity * this.d);
+    keysU8.set(this.keysU8.subarray(0, this.entries * this.d));
+    const values = new Int32Array(capacity);
+    values.set(this.values.subarray(0, this.entries));
+    const inverseNorms = new Float32Array(capacity);
+    inverseNorms.set(this.inverseNorms.subarray(0, this.entries));
+    [this.keysU8, this.values, this.inverseNorms] = [keysU8, values, inverseNorms];
+  }
+
+  /** Every entry as one matrix: views of the flat arrays (the same object until the next change). */
+  flat(): FlatMemory {
+    this.view ??= {
+      keysU8: this.keysU8.subarray(0, this.entries * this.d),
+      values: this.values.subarray(0, this.entries),
+      inverseNorms: this.inverseNorms.subarray(0, this.entries),
+    };
+    return this.view;
   }
 
   /** The k nearest stored states to `hidden` (cosine), best first. */
   nearest(hidden: Float32Array): { index: number; similarity: number }[] {
-    const { keys, inverseNorms } = this.matrix();
+    const { keysU8, inverseNorms } = this.flat();
     const d = this.d;
     let norm = 0;
-    for (let j = 0; j < d; j++) norm += hidden[j] ** 2;
+    let sum = 0;
+    for (let j = 0; j < d; j++) {
+      norm += hidden[j] ** 2;
+      sum += hidden[j];
+    }
     const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
     const k = Math.min(this.settings.k, this.entries);
     const best: { index: number; similarity: number }[] = [];
     for (let i = 0; i < this.entries; i++) {
       let dot = 0;
       const base = i * d;
-      for (let j = 0; j < d; j++) dot += hidden[j] * keys[base + j];
-      const similarity = dot * inv * inverseNorms[i];
+      for (let j = 0; j < d; j++) dot += hidden[j] * keysU8[base + j];
+      const similarity = (dot - 128 * sum) * inv * inverseNorms[i]; // the keys carry +128
       if (best.length === k && similarity <= best[k - 1].similarity) continue;
       let at = best.length < k ? best.length : k - 1;
       while (at > 0 && best[at - 1].similarity < similarity) at--;
@@ -142,8 +184,8 @@ export class WorkspaceMemory implements LogitMemory {
   /** The k nearest as the search kernel returns them (the model's graph), else by the loop above. */
   private async neighbours(hidden: Float32Array, search?: NearestSearch): Promise<{ index: number; similarity: number }[]> {
     if (!search) return this.nearest(hidden);
-    const { keys, inverseNorms } = this.matrix();
-    const found: Neighbours = await search(keys, inverseNorms, this.d, hidden, this.settings.k);
+    const { keysU8, inverseNorms } = this.flat();
+    const found: Neighbours = await search(keysU8, inverseNorms, this.d, hidden, this.settings.k);
     return Array.from(found.index, (index, i) => ({ index, similarity: found.similarity[i] }));
   }
 
@@ -162,7 +204,7 @@ export class WorkspaceMemory implements LogitMemory {
     const top = near[0]?.similarity ?? 0;
     const weights = near.map((n) => Math.exp((n.similarity - top) / temperature));
     const total = weights.reduce((a, b) => a + b, 0);
-    const { values } = this.matrix();
+    const { values } = this.flat();
     const mass = new Map<number, number>();
     near.forEach((n, i) => mass.set(values[n.index], (mass.get(values[n.index]) ?? 0) + (lambda * weights[i]) / total));
     const model = new Map([...mass.keys()].map((token) => [token, Math.exp(row[token] + shift)]));
