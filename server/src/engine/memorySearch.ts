@@ -33,9 +33,9 @@ function asSigned(keysU8: Uint8Array): Int8Array {
 
 export async function loadMemorySearch(dir: string, contract: OnnxContract, threads = 1): Promise<{ search: NearestSearch; release: () => Promise<void> } | undefined> {
   if (!contract.memory_search) return undefined;
-  // Non-spinning threads: a spinning pool beside the decoder's took the decoder's cores between
-  // searches (1.65x per step with two spinning threads against 1.12x with one; docs/training.md).
-  const { session } = await createSession(join(dir, contract.memory_search), ["cpu"], threads, false);
+  // Threads that sleep between runs (createSession): spinning pools beside the decoder's took the
+  // cores from each other (docs/training.md, eighth and tenth sessions).
+  const { session } = await createSession(join(dir, contract.memory_search), ["cpu"], threads);
   const ort = loadOrt();
   // Models exported before the tenth session take signed keys ("keys"); later ones "keys_u8".
   const unsigned = session.inputNames.includes("keys_u8");

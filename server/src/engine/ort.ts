@@ -21,10 +21,13 @@ export interface SessionChoice {
 }
 
 /**
- * `spinning: false` lets the session's threads sleep between runs instead of spinning: for a
- * short graph run beside another session's pool (the memory search beside the decoder).
+ * Sessions' threads sleep between runs instead of spinning (onnxruntime's default): a decoder pool
+ * spinning after each step took the cores the memory search then needed, and on this 2-core
+ * machine the decoder was no slower without it (per step, 3 runs each, trainer paused: search 0.60,
+ * 0.59, 0.80 ms without spinning against 1.14, 1.06, 1.06 with; decoder 2.3-3.7 ms either way;
+ * docs/training.md, tenth session). An editor extension should not spin the user's cores either.
  */
-export async function createSession(path: string, providers: string[], threads: number, spinning = true): Promise<SessionChoice> {
+export async function createSession(path: string, providers: string[], threads: number): Promise<SessionChoice> {
   const fallbacks: string[] = [];
   const list = providers.length ? providers : ["cpu"];
   for (const provider of list) {
@@ -34,7 +37,7 @@ export async function createSession(path: string, providers: string[], threads: 
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: "all",
-        ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: "0" } } } }),
+        extra: { session: { intra_op: { allow_spinning: "0" } } },
       });
       return { session, provider, fallbacks };
     } catch (error) {
