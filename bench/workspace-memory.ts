@@ -19,6 +19,7 @@ import { join, resolve } from "node:path";
 import { CodeModel } from "../server/src/engine/codeModel";
 import { createParser, parseText } from "../server/src/parsing/parser";
 import { manifestSha256 } from "../server/src/workspace/generator";
+import type { NearestSearch } from "../server/src/engine/memorySearch";
 import { WorkspaceMemory } from "../server/src/workspace/memory";
 import { WorkspaceMemoryIndex, type MemoryModel } from "../server/src/workspace/workspaceMemory";
 import { mineTree } from "../training/corpus/extract";
@@ -96,9 +97,27 @@ async function main(): Promise<void> {
       tokens[arm] += result.outputTokens + 1; // decoder steps: the tokens and </s>
     };
     const loopSearch = undefined;
+    // The graph arm, timed inside: the memory's whole mix per step, and the search graph's call in it.
+    let mixMs = 0;
+    let searchMs = 0;
+    let mixes = 0;
+    const timedMemory = {
+      mix: async (row: Float32Array, hidden: Float32Array, search?: NearestSearch) => {
+        const t0 = performance.now();
+        const timedSearch: NearestSearch | undefined = search && (async (...args) => {
+          const s0 = performance.now();
+          const found = await search(...args);
+          searchMs += performance.now() - s0;
+          return found;
+        });
+        await memory.mix(row, hidden, timedSearch);
+        mixMs += performance.now() - t0;
+        mixes++;
+      },
+    };
     for (const request of picked) {
       await run("none", request);
-      await run("graph", { ...request, memory });
+      await run("graph", { ...request, memory: timedMemory });
       // The JavaScript loop: the same memory, its mix called without the model's kernel.
       await run("loop", { ...request, memory: { mix: (row: Float32Array, hidden: Float32Array) => memory.mix(row, hidden, loopSearch) } });
       await run("large", { ...request, memory: large });
@@ -119,6 +138,7 @@ async function main(): Promise<void> {
       console.log(`| summarize, ${label} | p50 ${median(arms[arm]).toFixed(1)} ms (${(median(arms[arm]) / base).toFixed(2)}x); ${(tokens[arm] / picked.length).toFixed(1)} steps per summary, ${perStep(arm).toFixed(2)} ms per step (${(perStep(arm) / perStep("none")).toFixed(2)}x) |`);
     row(`no memory (n=${picked.length})`, "none");
     row("memory searched by the int8 graph", "graph");
+    console.log(`| of which the memory's mix, per step | ${(mixMs / mixes).toFixed(2)} ms, the search graph's call in it ${(searchMs / mixes).toFixed(2)} ms |`);
     row("memory searched by the JavaScript loop", "loop");
     row(`memory of ${large.size} entries (${LARGE_COPIES} copies), int8 graph`, "large");
     await again.close();
