@@ -201,12 +201,78 @@ def export_memory_search(out_dir: str) -> str:
     return path
 
 
+MEMORY_MIX = "memory-mix.onnx"
+
+
+def export_memory_mix(out_dir: str) -> str:
+    """The workspace memory's whole step as one graph (server/src/workspace/memory.ts, `mix`): the
+    search of memory-search.onnx, then softmax(similarity / temperature) over the k neighbours, their
+    tokens' mass added to the model's distribution, all in log space:
+      out[t] = log((1 - lambda) p(t) + lambda m(t))   where m(t) > 0,   log((1 - lambda) p(t)) elsewhere.
+    Inputs: keys_u8 [n,d] (int8 keys plus 128), query int8 [d,1], inverse_norms [n,1], query_scale [1]
+    (1 / the int8 query's norm), values int32 [n] (each entry's token), k [1], logits [1,V],
+    lambda_ [1], temperature [1]. Output: mixed [1,V]. One onnxruntime call per decoding step
+    instead of a search call and a JavaScript pass over the vocabulary."""
+    import onnx
+    from onnx import TensorProto as T, helper
+    nodes = [
+        helper.make_node("MatMulInteger", ["keys_u8", "query", "keys_zero_point"], ["dots"]),
+        helper.make_node("Cast", ["dots"], ["dots_f"], to=T.FLOAT),
+        helper.make_node("Mul", ["dots_f", "inverse_norms"], ["scaled"]),
+        helper.make_node("Squeeze", ["scaled", "last_axis"], ["scores"]),
+        helper.make_node("Mul", ["scores", "query_scale"], ["cosines"]),
+        helper.make_node("TopK", ["cosines", "k"], ["similarity", "index"], axis=0),
+        helper.make_node("Div", ["similarity", "temperature"], ["sharpened"]),
+        helper.make_node("Softmax", ["sharpened"], ["weights"], axis=0),
+        helper.make_node("Mul", ["weights", "lambda_"], ["mass"]),
+        helper.make_node("Gather", ["values", "index"], ["tokens"], axis=0),
+        helper.make_node("Unsqueeze", ["tokens", "first_axis"], ["tokens_row"]),
+        helper.make_node("Unsqueeze", ["mass", "first_axis"], ["mass_row"]),
+        helper.make_node("Shape", ["logits"], ["vocab_shape"]),
+        helper.make_node("ConstantOfShape", ["vocab_shape"], ["zeros"],
+                         value=helper.make_tensor("zero", T.FLOAT, [1], [0.0])),
+        helper.make_node("ScatterElements", ["zeros", "tokens_row", "mass_row"], ["memory_p"], axis=1, reduction="add"),
+        helper.make_node("LogSoftmax", ["logits"], ["log_p"], axis=1),
+        helper.make_node("Sub", ["one", "lambda_"], ["keep"]),
+        helper.make_node("Log", ["keep"], ["log_keep"]),
+        helper.make_node("Add", ["log_p", "log_keep"], ["model_part"]),
+        helper.make_node("Exp", ["model_part"], ["model_p"]),
+        helper.make_node("Add", ["model_p", "memory_p"], ["sum_p"]),
+        helper.make_node("Log", ["sum_p"], ["log_sum"]),
+        helper.make_node("Greater", ["memory_p", "zero_f"], ["from_memory"]),
+        # Elsewhere the model's own log-probability, exact even where exp() underflows.
+        helper.make_node("Where", ["from_memory", "log_sum", "model_part"], ["mixed"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "memory_mix",
+        [helper.make_tensor_value_info("keys_u8", T.UINT8, ["n", "d"]),
+         helper.make_tensor_value_info("query", T.INT8, ["d", 1]),
+         helper.make_tensor_value_info("inverse_norms", T.FLOAT, ["n", 1]),
+         helper.make_tensor_value_info("query_scale", T.FLOAT, [1]),
+         helper.make_tensor_value_info("values", T.INT32, ["n"]),
+         helper.make_tensor_value_info("k", T.INT64, [1]),
+         helper.make_tensor_value_info("logits", T.FLOAT, [1, "V"]),
+         helper.make_tensor_value_info("lambda_", T.FLOAT, [1]),
+         helper.make_tensor_value_info("temperature", T.FLOAT, [1])],
+        [helper.make_tensor_value_info("mixed", T.FLOAT, [1, "V"])],
+        initializer=[helper.make_tensor("last_axis", T.INT64, [1], [1]),
+                     helper.make_tensor("first_axis", T.INT64, [1], [0]),
+                     helper.make_tensor("keys_zero_point", T.UINT8, [], [128]),
+                     helper.make_tensor("one", T.FLOAT, [1], [1.0]),
+                     helper.make_tensor("zero_f", T.FLOAT, [], [0.0])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="codeadapt")
+    onnx.checker.check_model(model)
+    path = os.path.join(out_dir, MEMORY_MIX)
+    onnx.save(model, path)
+    return path
+
+
 def contract(model: Seq2Seq) -> dict:
     cfg = model.cfg
     return {"opset": OPSET, "slots": delta_slots(model), "d_model": cfg.d_model, "n_heads": cfg.n_heads,
             "n_enc_layers": cfg.n_enc_layers, "n_dec_layers": cfg.n_dec_layers, "vocab_size": cfg.vocab_size,
             "max_src": cfg.max_src, "max_tgt": cfg.max_tgt, "num_labels": cfg.num_labels, "decoder_block": True,
-            "decoder_hidden": True, "memory_search": MEMORY_SEARCH}
+            "decoder_hidden": True, "memory_search": MEMORY_SEARCH, "memory_mix": MEMORY_MIX}
 
 
 def load_base(path: str) -> Seq2Seq:
@@ -455,6 +521,7 @@ def main(argv=None) -> None:
         model = load_base(args.base)
     paths = export(model, args.out)
     paths["memory_search"] = export_memory_search(args.out)
+    paths["memory_mix"] = export_memory_mix(args.out)
     with open(os.path.join(args.out, "onnx-contract.json"), "w") as f:
         json.dump(contract(model), f, indent=1)
     with open(os.path.join(args.out, "parity.json"), "w") as f:

@@ -122,9 +122,10 @@ def main(argv=None) -> None:
         onnx.save(model if args.storage == "fp32" else fp16_storage(model), dst)
     for name in ("onnx-contract.json", "parity.json"):
         shutil.copy(os.path.join(args.export, name), os.path.join(args.out, name))
-    search = json.load(open(os.path.join(args.export, "onnx-contract.json"))).get("memory_search")
-    if search:  # the workspace memory's search graph (no weights: copied as it is)
-        shutil.copy(os.path.join(args.export, search), os.path.join(args.out, search))
+    contract_of_export = json.load(open(os.path.join(args.export, "onnx-contract.json")))
+    for key in ("memory_search", "memory_mix"):  # the workspace memory's graphs (no weights: copied as they are)
+        if contract_of_export.get(key):
+            shutil.copy(os.path.join(args.export, contract_of_export[key]), os.path.join(args.out, contract_of_export[key]))
     generator = None
     if os.path.exists(os.path.join(args.export, "generator.json")):  # export.py --generator wrote it
         generator = {"contribution": "generator-contribution.onnx", "adapter": "generator-adapter.onnx",

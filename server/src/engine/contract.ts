@@ -18,6 +18,8 @@ export interface OnnxContract {
   decoder_hidden?: boolean;
   /** The workspace memory's search graph in the model folder (engine/memorySearch.ts). */
   memory_search?: string;
+  /** The memory's search and mix as one graph (engine/memorySearch.ts; exports since 2026-12-04). */
+  memory_mix?: string;
 }
 
 export function readContract(path: string): OnnxContract {

@@ -1,4 +1,4 @@
-import type { NearestSearch, Neighbours } from "../engine/memorySearch";
+import type { MemoryRows, NearestSearch, Neighbours } from "../engine/memorySearch";
 import type { LogitMemory } from "../engine/search";
 
 /**
@@ -56,14 +56,6 @@ export function makeRecord(states: Float32Array, values: ArrayLike<number>, d: n
   return { keys, values: Int32Array.from(values), inverseNorms };
 }
 
-/** The search's view of every record at once: one row per entry, in the order records were added. */
-export interface FlatMemory {
-  /** [n, d] the int8 keys plus 128 (sign bit flipped), as the search graph takes them. */
-  keysU8: Uint8Array;
-  values: Int32Array;
-  inverseNorms: Float32Array;
-}
-
 export class WorkspaceMemory implements LogitMemory {
   private readonly records = new Map<string, MemoryRecord>();
   /** Where each record's rows start in the flat arrays. */
@@ -75,7 +67,7 @@ export class WorkspaceMemory implements LogitMemory {
   private values = new Int32Array(0);
   private inverseNorms = new Float32Array(0);
   private entries = 0;
-  private view?: FlatMemory;
+  private view?: MemoryRows;
 
   constructor(readonly d: number, readonly settings: MemorySettings = DEFAULT_MEMORY_SETTINGS) {}
 
@@ -144,8 +136,9 @@ export class WorkspaceMemory implements LogitMemory {
     [this.keysU8, this.values, this.inverseNorms] = [keysU8, values, inverseNorms];
   }
 
-  /** Every entry as one matrix: views of the flat arrays (the same object until the next change). */
-  flat(): FlatMemory {
+  /** Every entry as one matrix, one row per entry in the order records were added: views of the
+   *  flat arrays (the same object until the next change). */
+  flat(): MemoryRows {
     this.view ??= {
       keysU8: this.keysU8.subarray(0, this.entries * this.d),
       values: this.values.subarray(0, this.entries),
@@ -192,6 +185,7 @@ export class WorkspaceMemory implements LogitMemory {
   /** row (logits) <- log((1 - lambda) softmax(row) + lambda memory(hidden)). */
   async mix(row: Float32Array, hidden: Float32Array, search?: NearestSearch): Promise<void> {
     if (this.entries === 0) return;
+    if (search?.mix) return search.mix(this.flat(), this.d, hidden, row, this.settings);
     const { lambda, temperature } = this.settings;
     const near = await this.neighbours(hidden, search);
     // In log space: every token's log((1 - lambda) p) is a shift of its logit; only the k tokens
