@@ -8,6 +8,8 @@
  *   build, and the build's growth beyond the datastore it keeps (what a streaming build should
  *   hold flat); and what the build retains once garbage is collected (heap and buffers), against
  *   the datastore's own bytes.
+ *   Build speed in functions/s and in source tokens/s, the latter counted over the corpus's own
+ *   functions in the written files (the walk finds more, so it is a lower bound).
  *   BENCH_SCALE_BASE (100 of the corpus's documented functions; the walk finds more, since the
  *   corpus keeps only those with a usable summary), BENCH_CORPUS (.cache/corpus)
  */
@@ -16,6 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { CodeModel } from "../server/src/engine/codeModel";
+import { loadTokenizer } from "../training/tokenizer/tokenizer-file";
 import { manifestSha256 } from "../server/src/workspace/generator";
 import { WorkspaceMemoryIndex } from "../server/src/workspace/workspaceMemory";
 import { loadUnits, memoryModel } from "../training/eval/workspaceEval";
@@ -30,6 +33,8 @@ const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 interface Measure {
   scale: number;
   files: number;
+  /** Source tokens of the corpus's functions in the written files (the walk finds more): a lower bound. */
+  sourceTokens: number;
   functions: number;
   entries: number;
   datastoreBytes: number;
@@ -49,14 +54,23 @@ function inUse(): number {
 
 let units: Awaited<ReturnType<typeof loadUnits>> | undefined;
 
+const tokenizer = loadTokenizer(join(MODELS, "tokenizer.json")).tokenizer;
+/** What the encoder reads of one function: its code, up to the model's 510 source tokens. */
+const sourceTokens = (code: string) => Math.min(tokenizer.encode(code).length, 510);
+
 /** Held-out units' files, in name order, into `folder` until they hold `functions` documented functions. */
-async function writeWorkspace(folder: string, functions: number): Promise<number> {
+async function writeWorkspace(folder: string, functions: number): Promise<{ files: number; sourceTokens: number }> {
   let count = 0;
   let files = 0;
+  let tokens = 0;
   units ??= await loadUnits(CORPUS, "test");
   for (const unit of [...units.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const perFile = new Map<string, number>();
-    for (const f of unit.functions) perFile.set(f.path, (perFile.get(f.path) ?? 0) + 1);
+    const tokensPerFile = new Map<string, number>();
+    for (const f of unit.functions) {
+      perFile.set(f.path, (perFile.get(f.path) ?? 0) + 1);
+      tokensPerFile.set(f.path, (tokensPerFile.get(f.path) ?? 0) + sourceTokens(f.code));
+    }
     for (const [path, text] of unit.files) {
       if (count >= functions) break;
       if (!perFile.get(path)) continue;
@@ -65,14 +79,15 @@ async function writeWorkspace(folder: string, functions: number): Promise<number
       writeFileSync(file, text);
       files++;
       count += perFile.get(path)!;
+      tokens += tokensPerFile.get(path)!;
     }
   }
   if (count < functions) throw new Error(`the corpus's test units hold ${count} documented functions, fewer than ${functions}`);
-  return files;
+  return { files, sourceTokens: tokens };
 }
 
 /** One workspace, in a fresh process (nothing else on its heap): load the model, build, report. */
-async function measure(folder: string, scratch: string): Promise<Omit<Measure, "scale" | "files">> {
+async function measure(folder: string, scratch: string): Promise<Omit<Measure, "scale" | "files" | "sourceTokens">> {
   const model = await CodeModel.load(MODELS, ["cpu"], 2);
   const rssModelBytes = process.resourceUsage().maxRSS * 1024;
   const before = inUse();
@@ -100,9 +115,9 @@ async function main(): Promise<void> {
   try {
     for (const scale of SCALES) {
       const ws = join(scratch, `ws-${scale}`);
-      const files = await writeWorkspace(ws, BASE * scale);
+      const written = await writeWorkspace(ws, BASE * scale);
       const out = execFileSync(process.execPath, [...process.execArgv, "--expose-gc", __filename, ws, join(scratch, `cache-${scale}`)], { encoding: "utf8", maxBuffer: 1 << 20 });
-      rows.push({ scale, files, ...JSON.parse(out) });
+      rows.push({ scale, ...written, ...JSON.parse(out) });
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -113,7 +128,8 @@ async function main(): Promise<void> {
   console.log("|---|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     const beyond = r.peakRssBytes - r.rssModelBytes - r.datastoreBytes;
-    const build = `${(r.buildMs / 1000).toFixed(1)} s, ${(r.functions / (r.buildMs / 1000)).toFixed(1)} functions/s`;
+    const seconds = r.buildMs / 1000;
+    const build = `${seconds.toFixed(1)} s, ${(r.functions / seconds).toFixed(1)} functions/s, ≥ ${Math.round(r.sourceTokens / seconds)} source tokens/s`;
     console.log(`| ${r.scale}x | ${r.files} | ${r.functions} | ${r.entries} | ${build} | ${mb(r.datastoreBytes)} MB | ${mb(r.retainedBytes)} MB | ${mb(r.rssModelBytes)} MB | ${mb(r.peakRssBytes)} MB | ${mb(beyond)} MB |`);
   }
 }
