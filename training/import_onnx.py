@@ -66,7 +66,7 @@ def readers(path: str) -> List[Tuple[str, str]]:
     return found
 
 
-def module_of(onnx_scope: str, cross_index: int = -1) -> str:
+def module_of(onnx_scope: str) -> str:
     """'/enc_blocks.0/attn/q/' -> 'enc_blocks.0.attn.q'; the cross-attention keys and values the
     encoder graph computes for each decoder block are scoped '/k_i/', '/v_i/' (block i, '' for 0)."""
     m = re.fullmatch(r"/([kv])(?:_(\d+))?/", onnx_scope)
@@ -82,12 +82,12 @@ def matmul_weights(tensors: Dict[str, np.ndarray]) -> Dict[str, torch.Tensor]:
         if not name.endswith("MatMul__w_s8"):
             continue
         scope = name[: -len("MatMul__w_s8")]
+        if scope == "/":  # the decoder's output layer: a copy of the tied embedding
+            continue
         zp = tensors.get(scope + "MatMul__w_zp")
         if zp is not None and np.any(zp != 0):
             raise ValueError(f"{scope}: int8 weights with a non-zero zero point are not ours")
         w = q.astype(np.float32) * tensors[scope + "MatMul__w_scale"][None, :]
-        if scope == "/":  # the decoder's output layer: a copy of the tied embedding
-            continue
         out[module_of(scope) + ".weight"] = torch.from_numpy(np.ascontiguousarray(w.T))
     return out
 

@@ -1,11 +1,13 @@
 import { join } from "node:path";
 import type { OnnxContract } from "./contract";
+import type * as Ort from "onnxruntime-node";
 import { createSession, int64Tensor, ort as loadOrt } from "./ort";
 
 /**
- * Nearest stored states for the workspace memory, by onnxruntime's integer kernels (the export's
+ * The workspace memory's kernels, run by onnxruntime: the nearest stored states (the export's
  * memory-search.onnx: MatMulInteger, then TopK), several times faster than the same loop in
- * JavaScript. The query is quantized like the keys (a unit vector times 127).
+ * JavaScript, and the whole mix of one decoding step (memory-mix.onnx: the search, then the
+ * mixed log-distribution) in one call. The query is quantized like the keys (a unit vector times 127).
  */
 export interface Neighbours {
   index: ArrayLike<number>;
@@ -61,45 +63,62 @@ function quantizeQuery(query: Float32Array, d: number): { q: Int8Array; inverseN
   return { q, inverseNorm: qNorm > 0 ? 1 / Math.sqrt(qNorm) : 0 };
 }
 
-export async function loadMemorySearch(dir: string, contract: OnnxContract, threads = 1): Promise<{ search: NearestSearch; release: () => Promise<void> } | undefined> {
-  if (!contract.memory_search) return undefined;
-  // Threads that sleep between runs (createSession): spinning pools beside the decoder's took the
-  // cores from each other (docs/training.md, eighth and tenth sessions).
-  const { session } = await createSession(join(dir, contract.memory_search), ["cpu"], threads);
+/** The search graph's call: the k nearest rows and their cosines. */
+function searchWith(session: Ort.InferenceSession): NearestSearch {
   const ort = loadOrt();
   // Models exported before the tenth session take signed keys ("keys"); later ones "keys_u8".
   const unsigned = session.inputNames.includes("keys_u8");
-  const search: NearestSearch = async (keysU8, inverseNorms, d, query, k) => {
+  return async (keysU8, inverseNorms, d, query, k) => {
     const n = inverseNorms.length;
-    const { q, inverseNorm: inv } = quantizeQuery(query, d);
+    const { q, inverseNorm } = quantizeQuery(query, d);
     const out = await session.run({
       ...(unsigned ? { keys_u8: new ort.Tensor("uint8", keysU8, [n, d]) } : { keys: new ort.Tensor("int8", asSigned(keysU8), [n, d]) }),
       query: new ort.Tensor("int8", q, [d, 1]),
       inverse_norms: new ort.Tensor("float32", inverseNorms, [n, 1]),
       k: int64Tensor([Math.min(k, n)], [1]),
     });
-    const similarity = Float32Array.from(out.similarity.data as Float32Array, (s) => s * inv);
+    const similarity = Float32Array.from(out.similarity.data as Float32Array, (s) => s * inverseNorm);
     const index = Int32Array.from(out.index.data as BigInt64Array, (i) => Number(i));
     return { index, similarity };
   };
+}
+
+/** The mix graph's call: the search and the mixed log-distribution of one row, in place. */
+function mixWith(session: Ort.InferenceSession): MixKernel {
+  const ort = loadOrt();
+  const scalar = (x: number) => new ort.Tensor("float32", Float32Array.of(x), [1]);
+  return async (rows, d, query, row, settings) => {
+    const n = rows.inverseNorms.length;
+    const { q, inverseNorm } = quantizeQuery(query, d);
+    const out = await session.run({
+      keys_u8: new ort.Tensor("uint8", rows.keysU8, [n, d]),
+      query: new ort.Tensor("int8", q, [d, 1]),
+      inverse_norms: new ort.Tensor("float32", rows.inverseNorms, [n, 1]),
+      query_scale: scalar(inverseNorm),
+      values: new ort.Tensor("int32", rows.values, [n]),
+      k: int64Tensor([Math.min(settings.k, n)], [1]),
+      logits: new ort.Tensor("float32", row.slice(), [1, row.length]), // a copy: the row is a view into the step's logits
+      lambda_: scalar(settings.lambda),
+      temperature: scalar(settings.temperature),
+    });
+    row.set(out.mixed.data as Float32Array);
+  };
+}
+
+/** The model's memory graphs, if its contract names them; the search carries the mix when there is one. */
+export async function loadMemorySearch(dir: string, contract: OnnxContract, threads = 1): Promise<{ search: NearestSearch; release: () => Promise<void> } | undefined> {
+  if (!contract.memory_search) return undefined;
+  // Threads that sleep between runs (createSession): spinning pools beside the decoder's took the
+  // cores from each other (docs/training.md, eighth and tenth sessions).
+  const { session } = await createSession(join(dir, contract.memory_search), ["cpu"], threads);
+  const search = searchWith(session);
   const mixer = contract.memory_mix ? (await createSession(join(dir, contract.memory_mix), ["cpu"], threads)).session : undefined;
-  if (mixer) {
-    search.mix = async (rows, d, query, row, settings) => {
-      const n = rows.inverseNorms.length;
-      const { q, inverseNorm } = quantizeQuery(query, d);
-      const out = await mixer.run({
-        keys_u8: new ort.Tensor("uint8", rows.keysU8, [n, d]),
-        query: new ort.Tensor("int8", q, [d, 1]),
-        inverse_norms: new ort.Tensor("float32", rows.inverseNorms, [n, 1]),
-        query_scale: new ort.Tensor("float32", Float32Array.of(inverseNorm), [1]),
-        values: new ort.Tensor("int32", rows.values, [n]),
-        k: int64Tensor([Math.min(settings.k, n)], [1]),
-        logits: new ort.Tensor("float32", row.slice(), [1, row.length]), // a copy: the row is a view into the step's logits
-        lambda_: new ort.Tensor("float32", Float32Array.of(settings.lambda), [1]),
-        temperature: new ort.Tensor("float32", Float32Array.of(settings.temperature), [1]),
-      });
-      row.set(out.mixed.data as Float32Array);
-    };
-  }
-  return { search, release: async () => { await session.release(); await mixer?.release(); } };
+  if (mixer) search.mix = mixWith(mixer);
+  return {
+    search,
+    release: async () => {
+      await session.release();
+      await mixer?.release();
+    },
+  };
 }
