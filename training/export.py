@@ -167,59 +167,64 @@ def export(model: Seq2Seq, out_dir: str) -> Dict[str, str]:
 
 
 MEMORY_SEARCH = "memory-search.onnx"
+MEMORY_MIX = "memory-mix.onnx"
 
 
-def export_memory_search(out_dir: str) -> str:
-    """The workspace memory's nearest-neighbour search as a graph, so onnxruntime's integer kernels
-    do it (server/src/engine/memorySearch.ts): keys [n,d], query int8 [d,1] and inverse norms [n,1]
-    -> the k best cosine similarities [k] and their rows [k]. The keys arrive as uint8 (the int8
-    key plus 128) with a zero point of 128: the product is the same, and onnxruntime's uint8 x int8
-    kernel is the fast one (bench:memory). It has no weights, so every model of any width shares it."""
-    import onnx
+def _cosine_nodes():
+    """Nodes shared by both memory graphs: the keys (uint8, the int8 key plus 128, with a zero point
+    of 128: the same products, by onnxruntime's faster uint8 x int8 kernel) times the int8 query,
+    scaled by the keys' inverse norms -> `scores` [n]; with their inputs and constants."""
     from onnx import TensorProto as T, helper
     nodes = [
         helper.make_node("MatMulInteger", ["keys_u8", "query", "keys_zero_point"], ["dots"]),
         helper.make_node("Cast", ["dots"], ["dots_f"], to=T.FLOAT),
         helper.make_node("Mul", ["dots_f", "inverse_norms"], ["scaled"]),
         helper.make_node("Squeeze", ["scaled", "last_axis"], ["scores"]),
-        helper.make_node("TopK", ["scores", "k"], ["similarity", "index"], axis=0),
     ]
-    graph = helper.make_graph(
-        nodes, "memory_search",
-        [helper.make_tensor_value_info("keys_u8", T.UINT8, ["n", "d"]),
-         helper.make_tensor_value_info("query", T.INT8, ["d", 1]),
-         helper.make_tensor_value_info("inverse_norms", T.FLOAT, ["n", 1]),
-         helper.make_tensor_value_info("k", T.INT64, [1])],
-        [helper.make_tensor_value_info("similarity", T.FLOAT, ["k_out"]),
-         helper.make_tensor_value_info("index", T.INT64, ["k_out"])],
-        initializer=[helper.make_tensor("last_axis", T.INT64, [1], [1]),
-                     helper.make_tensor("keys_zero_point", T.UINT8, [], [128])])
+    inputs = [helper.make_tensor_value_info("keys_u8", T.UINT8, ["n", "d"]),
+              helper.make_tensor_value_info("query", T.INT8, ["d", 1]),
+              helper.make_tensor_value_info("inverse_norms", T.FLOAT, ["n", 1])]
+    constants = [helper.make_tensor("last_axis", T.INT64, [1], [1]),
+                 helper.make_tensor("keys_zero_point", T.UINT8, [], [128])]
+    return nodes, inputs, constants
+
+
+def _save_graph(nodes, name: str, inputs, outputs, constants, path: str) -> str:
+    import onnx
+    from onnx import helper
+    graph = helper.make_graph(nodes, name, inputs, outputs, initializer=constants)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="codeadapt")
     onnx.checker.check_model(model)
-    path = os.path.join(out_dir, MEMORY_SEARCH)
     onnx.save(model, path)
     return path
 
 
-MEMORY_MIX = "memory-mix.onnx"
+def export_memory_search(out_dir: str) -> str:
+    """The workspace memory's nearest-neighbour search as a graph, so onnxruntime's integer kernels
+    do it (server/src/engine/memorySearch.ts): keys uint8 [n,d], query int8 [d,1] and inverse norms
+    [n,1] -> the k best cosine similarities [k] (times the int8 query's norm) and their rows [k].
+    It has no weights, so every model of any width shares it."""
+    from onnx import TensorProto as T, helper
+    nodes, inputs, constants = _cosine_nodes()
+    nodes.append(helper.make_node("TopK", ["scores", "k"], ["similarity", "index"], axis=0))
+    return _save_graph(nodes, "memory_search", inputs + [helper.make_tensor_value_info("k", T.INT64, [1])],
+                       [helper.make_tensor_value_info("similarity", T.FLOAT, ["k_out"]),
+                        helper.make_tensor_value_info("index", T.INT64, ["k_out"])],
+                       constants, os.path.join(out_dir, MEMORY_SEARCH))
 
 
 def export_memory_mix(out_dir: str) -> str:
     """The workspace memory's whole step as one graph (server/src/workspace/memory.ts, `mix`): the
-    search of memory-search.onnx, then softmax(similarity / temperature) over the k neighbours, their
-    tokens' mass added to the model's distribution, all in log space:
+    search above, then softmax(similarity / temperature) over the k neighbours, their tokens' mass
+    added to the model's distribution, all in log space:
       out[t] = log((1 - lambda) p(t) + lambda m(t))   where m(t) > 0,   log((1 - lambda) p(t)) elsewhere.
-    Inputs: keys_u8 [n,d] (int8 keys plus 128), query int8 [d,1], inverse_norms [n,1], query_scale [1]
-    (1 / the int8 query's norm), values int32 [n] (each entry's token), k [1], logits [1,V],
-    lambda_ [1], temperature [1]. Output: mixed [1,V]. One onnxruntime call per decoding step
-    instead of a search call and a JavaScript pass over the vocabulary."""
-    import onnx
+    Inputs: those of the search, query_scale [1] (1 / the int8 query's norm), values int32 [n]
+    (each entry's token), k [1], logits [1,V], lambda_ [1], temperature [1]. Output: mixed [1,V].
+    One onnxruntime call per decoding step instead of a search call and a JavaScript pass over the
+    vocabulary."""
     from onnx import TensorProto as T, helper
-    nodes = [
-        helper.make_node("MatMulInteger", ["keys_u8", "query", "keys_zero_point"], ["dots"]),
-        helper.make_node("Cast", ["dots"], ["dots_f"], to=T.FLOAT),
-        helper.make_node("Mul", ["dots_f", "inverse_norms"], ["scaled"]),
-        helper.make_node("Squeeze", ["scaled", "last_axis"], ["scores"]),
+    nodes, inputs, constants = _cosine_nodes()
+    nodes += [
         helper.make_node("Mul", ["scores", "query_scale"], ["cosines"]),
         helper.make_node("TopK", ["cosines", "k"], ["similarity", "index"], axis=0),
         helper.make_node("Div", ["similarity", "temperature"], ["sharpened"]),
@@ -243,28 +248,17 @@ def export_memory_mix(out_dir: str) -> str:
         # Elsewhere the model's own log-probability, exact even where exp() underflows.
         helper.make_node("Where", ["from_memory", "log_sum", "model_part"], ["mixed"]),
     ]
-    graph = helper.make_graph(
-        nodes, "memory_mix",
-        [helper.make_tensor_value_info("keys_u8", T.UINT8, ["n", "d"]),
-         helper.make_tensor_value_info("query", T.INT8, ["d", 1]),
-         helper.make_tensor_value_info("inverse_norms", T.FLOAT, ["n", 1]),
-         helper.make_tensor_value_info("query_scale", T.FLOAT, [1]),
-         helper.make_tensor_value_info("values", T.INT32, ["n"]),
-         helper.make_tensor_value_info("k", T.INT64, [1]),
-         helper.make_tensor_value_info("logits", T.FLOAT, [1, "V"]),
-         helper.make_tensor_value_info("lambda_", T.FLOAT, [1]),
-         helper.make_tensor_value_info("temperature", T.FLOAT, [1])],
-        [helper.make_tensor_value_info("mixed", T.FLOAT, [1, "V"])],
-        initializer=[helper.make_tensor("last_axis", T.INT64, [1], [1]),
-                     helper.make_tensor("first_axis", T.INT64, [1], [0]),
-                     helper.make_tensor("keys_zero_point", T.UINT8, [], [128]),
-                     helper.make_tensor("one", T.FLOAT, [1], [1.0]),
-                     helper.make_tensor("zero_f", T.FLOAT, [], [0.0])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="codeadapt")
-    onnx.checker.check_model(model)
-    path = os.path.join(out_dir, MEMORY_MIX)
-    onnx.save(model, path)
-    return path
+    inputs += [helper.make_tensor_value_info("query_scale", T.FLOAT, [1]),
+               helper.make_tensor_value_info("values", T.INT32, ["n"]),
+               helper.make_tensor_value_info("k", T.INT64, [1]),
+               helper.make_tensor_value_info("logits", T.FLOAT, [1, "V"]),
+               helper.make_tensor_value_info("lambda_", T.FLOAT, [1]),
+               helper.make_tensor_value_info("temperature", T.FLOAT, [1])]
+    constants += [helper.make_tensor("first_axis", T.INT64, [1], [0]),
+                  helper.make_tensor("one", T.FLOAT, [1], [1.0]),
+                  helper.make_tensor("zero_f", T.FLOAT, [], [0.0])]
+    return _save_graph(nodes, "memory_mix", inputs, [helper.make_tensor_value_info("mixed", T.FLOAT, [1, "V"])],
+                       constants, os.path.join(out_dir, MEMORY_MIX))
 
 
 def contract(model: Seq2Seq) -> dict:
