@@ -34,12 +34,11 @@ from train import atomic_save  # noqa: E402
 SUFFIXES = ("__fp16",)
 
 
-def graph_tensors(path: str) -> Dict[str, np.ndarray]:
+def graph_tensors(graph) -> Dict[str, np.ndarray]:
     """Every initializer as float32 (float16 storage widened), by its name without storage suffixes."""
-    import onnx
     from onnx import numpy_helper
     out = {}
-    for init in onnx.load(path).graph.initializer:
+    for init in graph.initializer:
         name = init.name
         for s in SUFFIXES:
             name = name.replace(s, "")
@@ -48,13 +47,11 @@ def graph_tensors(path: str) -> Dict[str, np.ndarray]:
     return out
 
 
-def readers(path: str) -> List[Tuple[str, str]]:
+def readers(graph) -> List[Tuple[str, str]]:
     """(initializer name without suffixes, name of a node that reads it) for every read, looking
     through the Cast nodes that float16 storage puts in front of the weights and the Identity nodes
     by which the exporter shares one initializer among equal tensors (norms still at their initial
     ones), so one initializer can have many readers."""
-    import onnx
-    graph = onnx.load(path).graph
     cast_of = {n.output[0]: n.input[0] for n in graph.node if n.op_type in ("Cast", "Identity")}
     found = []
     for node in graph.node:
@@ -92,10 +89,10 @@ def matmul_weights(tensors: Dict[str, np.ndarray]) -> Dict[str, torch.Tensor]:
     return out
 
 
-def norm_weights(path: str, tensors: Dict[str, np.ndarray]) -> Dict[str, torch.Tensor]:
+def norm_weights(graph, tensors: Dict[str, np.ndarray]) -> Dict[str, torch.Tensor]:
     """RMSNorm weights are anonymous ('onnx::Mul_1410'); the Mul that reads one is named after its module."""
     out = {}
-    for name, reader in readers(path):
+    for name, reader in readers(graph):
         m = re.fullmatch(r"/((?:enc|dec)_blocks\.\d+/norm\d|enc_norm|dec_norm)/Mul_1", reader)
         if m and name in tensors and tensors[name].ndim == 1:
             out[m.group(1).replace("/", ".") + ".weight"] = torch.from_numpy(tensors[name].copy())
@@ -107,17 +104,18 @@ def import_base(model_dir: str) -> dict:
     if not manifest.get("config"):
         raise ValueError(f"{model_dir}/manifest.json records no model config")
     cfg = ModelConfig.from_dict(manifest["config"]["model"])
+    import onnx
     state: Dict[str, torch.Tensor] = {}
-    for graph in ("encoder.onnx", "decoder.onnx"):
-        path = os.path.join(model_dir, graph)
-        tensors = graph_tensors(path)
+    for name in ("encoder.onnx", "decoder.onnx"):
+        graph = onnx.load(os.path.join(model_dir, name)).graph  # read once, for its tensors and its nodes
+        tensors = graph_tensors(graph)
         if "model.embed.weight" in tensors and "embed.weight" not in state:
             state["embed.weight"] = torch.from_numpy(tensors["model.embed.weight"].copy())
         for name, array in tensors.items():  # learned position tables, when the config has them
             if name.startswith("model.") and name.endswith("_pos.weight"):
                 state[name[len("model."):]] = torch.from_numpy(array.copy())
         state.update(matmul_weights(tensors))
-        state.update(norm_weights(path, tensors))
+        state.update(norm_weights(graph, tensors))
     model = Seq2Seq(cfg)
     expected = base_state_dict(model)
     missing = sorted(set(expected) - set(state))
