@@ -168,6 +168,7 @@ def export(model: Seq2Seq, out_dir: str) -> Dict[str, str]:
 
 MEMORY_SEARCH = "memory-search.onnx"
 MEMORY_MIX = "memory-mix.onnx"
+MATMUL = "matmul.onnx"
 
 
 def _cosine_nodes():
@@ -261,12 +262,24 @@ def export_memory_mix(out_dir: str) -> str:
                        constants, os.path.join(out_dir, MEMORY_MIX))
 
 
+def export_matmul(out_dir: str) -> str:
+    """A plain float32 product a [m,k] x b [k,n] -> c [m,n], for the workspace's output-layer adapter
+    (server/src/workspace/outputAdapter.ts): each function's Gram matrix as it is added or removed,
+    and each decoding step's product with the per-token sums. onnxruntime's kernels do either many
+    times faster than a JavaScript loop. No weights: every model shares it."""
+    from onnx import TensorProto as T, helper
+    return _save_graph([helper.make_node("MatMul", ["a", "b"], ["c"])], "matmul",
+                       [helper.make_tensor_value_info("a", T.FLOAT, ["m", "k"]),
+                        helper.make_tensor_value_info("b", T.FLOAT, ["k", "n"])],
+                       [helper.make_tensor_value_info("c", T.FLOAT, ["m", "n"])], [], os.path.join(out_dir, MATMUL))
+
+
 def contract(model: Seq2Seq) -> dict:
     cfg = model.cfg
     return {"opset": OPSET, "slots": delta_slots(model), "d_model": cfg.d_model, "n_heads": cfg.n_heads,
             "n_enc_layers": cfg.n_enc_layers, "n_dec_layers": cfg.n_dec_layers, "vocab_size": cfg.vocab_size,
             "max_src": cfg.max_src, "max_tgt": cfg.max_tgt, "num_labels": cfg.num_labels, "decoder_block": True,
-            "decoder_hidden": True, "memory_search": MEMORY_SEARCH, "memory_mix": MEMORY_MIX}
+            "decoder_hidden": True, "memory_search": MEMORY_SEARCH, "memory_mix": MEMORY_MIX, "matmul": MATMUL}
 
 
 def load_base(path: str) -> Seq2Seq:
@@ -516,6 +529,7 @@ def main(argv=None) -> None:
     paths = export(model, args.out)
     paths["memory_search"] = export_memory_search(args.out)
     paths["memory_mix"] = export_memory_mix(args.out)
+    paths["matmul"] = export_matmul(args.out)
     with open(os.path.join(args.out, "onnx-contract.json"), "w") as f:
         json.dump(contract(model), f, indent=1)
     with open(os.path.join(args.out, "parity.json"), "w") as f:

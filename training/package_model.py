@@ -123,7 +123,7 @@ def main(argv=None) -> None:
     for name in ("onnx-contract.json", "parity.json"):
         shutil.copy(os.path.join(args.export, name), os.path.join(args.out, name))
     contract_of_export = json.load(open(os.path.join(args.export, "onnx-contract.json")))
-    for key in ("memory_search", "memory_mix"):  # the workspace memory's graphs (no weights: copied as they are)
+    for key in ("memory_search", "memory_mix", "matmul"):  # the workspace memory's graphs (no weights: copied as they are)
         if contract_of_export.get(key):
             shutil.copy(os.path.join(args.export, contract_of_export[key]), os.path.join(args.out, contract_of_export[key]))
     generator = None

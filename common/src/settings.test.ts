@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_SETTINGS, EDITOR_LANGUAGES, RESTRICTED_SETTINGS, isLanguageEnabled, normalizeSettings } from "./settings";
+import { DEFAULT_SETTINGS, EDITOR_LANGUAGES, RESTRICTED_SETTINGS, WORKSPACE_ADAPTER_KINDS, isLanguageEnabled, normalizeSettings } from "./settings";
 
 const manifest = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8"));
 const properties: Record<string, any> = manifest.contributes.configuration.properties;
@@ -15,6 +15,7 @@ test("package.json declares every setting with the shared defaults", () => {
     "codeadapt.maxSummaryTokens": DEFAULT_SETTINGS.maxSummaryTokens,
     "codeadapt.workspaceAdapter.autoBuild": DEFAULT_SETTINGS.workspaceAdapter.autoBuild,
     "codeadapt.workspaceAdapter.maxTokens": DEFAULT_SETTINGS.workspaceAdapter.maxTokens,
+    "codeadapt.workspaceAdapter.kind": DEFAULT_SETTINGS.workspaceAdapter.kind,
     "codeadapt.languages": DEFAULT_SETTINGS.languages,
     "codeadapt.idleUnloadMinutes": DEFAULT_SETTINGS.idleUnloadMinutes,
     "codeadapt.codeLens.enabled": DEFAULT_SETTINGS.codeLens.enabled,
@@ -57,6 +58,9 @@ test("normalizeSettings fills gaps and rejects bad values", () => {
   assert.equal(normalizeSettings({ codeLens: { enabled: false } }).codeLens.enabled, false);
   assert.equal(normalizeSettings({ codeLens: { enabled: "no" } }).codeLens.enabled, true);
   assert.deepEqual(normalizeSettings({ executionProviders: [] }).executionProviders, ["cpu"]);
+  assert.equal(normalizeSettings({ workspaceAdapter: { kind: "weights" } }).workspaceAdapter.kind, "weights");
+  assert.equal(normalizeSettings({ workspaceAdapter: { kind: "lora" } }).workspaceAdapter.kind, DEFAULT_SETTINGS.workspaceAdapter.kind);
+  assert.deepEqual(properties["codeadapt.workspaceAdapter.kind"].enum, [...WORKSPACE_ADAPTER_KINDS]);
 });
 
 test("isLanguageEnabled follows the per-language setting", () => {

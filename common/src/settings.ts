@@ -23,6 +23,9 @@ export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ["cuda", "webgp
 
 export type TraceLevel = "off" | "messages" | "verbose";
 
+export const WORKSPACE_ADAPTER_KINDS = ["memory", "weights"] as const;
+export type WorkspaceAdapterKind = (typeof WORKSPACE_ADAPTER_KINDS)[number];
+
 export interface CodeAdaptSettings {
   /** Folder holding manifest.json and the model files; empty = the `models/` folder shipped with the extension. */
   modelPath: string;
@@ -37,6 +40,11 @@ export interface CodeAdaptSettings {
     autoBuild: boolean;
     /** Stop reading the workspace after this many tokens (whole files only). */
     maxTokens: number;
+    /**
+     * How summaries use the workspace: "memory", its nearest-neighbour memory mixed into decoding;
+     * "weights", the output-layer adapter made from the same states (server/src/workspace/outputAdapter.ts).
+     */
+    kind: WorkspaceAdapterKind;
   };
   /** Per-language enablement, keyed by VS Code language id. */
   languages: Record<EditorLanguage, boolean>;
@@ -54,7 +62,7 @@ export const DEFAULT_SETTINGS: CodeAdaptSettings = {
   executionProviders: ["cpu"],
   maxInputTokens: 512,
   maxSummaryTokens: 48,
-  workspaceAdapter: { autoBuild: false, maxTokens: 2_000_000 },
+  workspaceAdapter: { autoBuild: false, maxTokens: 2_000_000, kind: "memory" },
   languages: {
     python: true,
     javascript: true,
@@ -101,6 +109,7 @@ export function normalizeSettings(raw: unknown): CodeAdaptSettings {
     workspaceAdapter: {
       autoBuild: typeof input.workspaceAdapter?.autoBuild === "boolean" ? input.workspaceAdapter.autoBuild : d.workspaceAdapter.autoBuild,
       maxTokens: clampInt(input.workspaceAdapter?.maxTokens, 10_000, 50_000_000, d.workspaceAdapter.maxTokens),
+      kind: WORKSPACE_ADAPTER_KINDS.includes(input.workspaceAdapter?.kind as WorkspaceAdapterKind) ? input.workspaceAdapter!.kind! : d.workspaceAdapter.kind,
     },
     languages,
     idleUnloadMinutes: clampInt(input.idleUnloadMinutes, 0, 24 * 60, d.idleUnloadMinutes),

@@ -277,7 +277,7 @@ export function startServer(connection: Connection): ServerHandle {
     engine,
     hostOptions,
     workspaceDeltas: () => workspaceAdapters.deltas(),
-    workspaceMemory: () => workspaceAdapters.memory(),
+    workspaceMemory: (kind) => workspaceAdapters.forSummaries(kind),
     buildWorkspaceAdapter: async (params, report, token) => {
       const building = buildForRequest(workspaceAdapters, workspaceFolders, params, report, token);
       publishStatus();

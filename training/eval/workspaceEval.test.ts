@@ -59,13 +59,13 @@ test("the retrieval prompt keeps the target whole and takes other files' functio
   assert.equal(retrievalPrompt({ tokenizer } as never, target, unit.functions, 2, 3), target.code, "no room: the target alone");
 });
 
-test("the evaluation runs (a), (b), (c) and (e) on the real runtime with the tiny generator model", async () => {
+test("the evaluation runs (a), (b), (c), (b') and (e) on the real runtime with the tiny generator model", async () => {
   const model = exportTinyGeneratorModel();
   temps.push(model);
   const result = await evaluateWorkspace({ model, corpus: corpus(), split: "test", units: 4, targets: 3, k: 1, threads: 1 });
   assert.deepEqual(result.units.map((u) => [u.name, u.files, u.targets]), [["pkg/a", 2, 3], ["pkg/d", 2, 2]]);
   assert.ok(result.units[0].buildTokens > 0);
-  assert.deepEqual(result.arms.map((a) => a.arm.split(" ")[0]), ["(a)", "(b)", "(c)", "control:", "(e)", "memory"]);
+  assert.deepEqual(result.arms.map((a) => a.arm.split(" ")[0]), ["(a)", "(b)", "(c)", "control:", "(b')", "output-layer", "(e)", "memory"]);
   assert.equal(result.memoryUnits?.length, 2);
   for (const arm of result.arms) {
     assert.equal(arm.scores.length, 5);
@@ -77,4 +77,6 @@ test("the evaluation runs (a), (b), (c) and (e) on the real runtime with the tin
   assert.match(markdown(result), /\(b\) generated adapter/);
   assert.ok(result.memoryVsControl && Number.isFinite(result.memoryVsControl.value));
   assert.match(markdown(result), /\(e\) workspace memory/);
+  assert.ok(result.outputAdapterVsControl && Number.isFinite(result.outputAdapterVsControl.value));
+  assert.match(markdown(result), /\(b'\) output-layer adapter/);
 });

@@ -10,6 +10,9 @@
 //       each read once by the decoder, as a nearest-neighbour next-token distribution mixed into
 //       decoding; the target's own file is removed from it the same way (an update after
 //       deleting the file);
+//   (b') the output-layer adapter (server/src/workspace/outputAdapter.ts): weights made in closed
+//       form from the memory's records, kept to the same incremental updates; and its control,
+//       another held-out unit's;
 //   memory control: another held-out unit's memory, for the same reason as the control below;
 //   control: the adapter of another held-out unit (the next one picked), so that a gain of (b)
 //       that is not about this workspace's own code (a general shift of style or length) shows up
@@ -67,6 +70,8 @@ export interface WorkspaceEvalResult {
   generatedVsControl?: Estimate;
   /** (e) minus its control, paired. */
   memoryVsControl?: Estimate;
+  /** (b') minus its control, paired. */
+  outputAdapterVsControl?: Estimate;
   /** Per target: its summary appears word for word among the unit's other files' summaries. */
   verbatim?: boolean[];
   /** (e) − (a) on the targets whose summary is not verbatim elsewhere in the unit. */
@@ -158,7 +163,7 @@ export async function evaluateWorkspace(options: { model: string; corpus: string
   const picked = pickUnits(await loadUnits(options.corpus, options.split), options.units, options.targets);
   if (picked.length === 0) throw new Error(`no ${options.split} unit with two or more files and documented functions in ${options.corpus}`);
   const arm = () => ({ scores: [] as number[], ms: [] as number[], texts: [] as string[] });
-  const arms = { none: arm(), generated: arm(), retrieval: arm(), control: arm(), memory: arm(), memoryControl: arm() };
+  const arms = { none: arm(), generated: arm(), retrieval: arm(), control: arm(), outputAdapter: arm(), outputAdapterControl: arm(), memory: arm(), memoryControl: arm() };
   const references: string[] = [];
   const verbatim: boolean[] = [];
   const units: WorkspaceEvalResult["units"] = [];
@@ -226,6 +231,8 @@ export async function evaluateWorkspace(options: { model: string; corpus: string
             if (withControl) runs.push(["control", await timed(() => model.summarize({ ...request, workspace: foreign }))]);
           }
           if (withMemory) {
+            runs.push(["outputAdapter", await timed(() => model.summarize({ ...request, memory: memory?.adapter }))]);
+            if (withControl) runs.push(["outputAdapterControl", await timed(() => model.summarize({ ...request, memory: foreignMemory.adapter }))]);
             runs.push(["memory", await timed(() => model.summarize({ ...request, memory }))]);
             if (withControl) runs.push(["memoryControl", await timed(() => model.summarize({ ...request, memory: foreignMemory }))]);
           }
@@ -267,6 +274,7 @@ export async function evaluateWorkspace(options: { model: string; corpus: string
     memoryNotVerbatim: has("memory") ? pairedDifference(fresh(arms.none.scores), fresh(arms.memory.scores)) : undefined,
     generatedVsControl: has("control") ? pairedDifference(arms.control.scores, arms.generated.scores) : undefined,
     memoryVsControl: has("memoryControl") ? pairedDifference(arms.memoryControl.scores, arms.memory.scores) : undefined,
+    outputAdapterVsControl: has("outputAdapterControl") ? pairedDifference(arms.outputAdapterControl.scores, arms.outputAdapter.scores) : undefined,
     memoryUnits: withMemory ? memoryUnits : undefined,
     k: options.k,
     arms: [
@@ -274,6 +282,8 @@ export async function evaluateWorkspace(options: { model: string; corpus: string
       ...(has("generated") ? [result("generated", "(b) generated adapter")] : []),
       result("retrieval", `(c) retrieval in the prompt, k=${options.k}`),
       ...(has("control") ? [result("control", "control: another held-out unit's adapter")] : []),
+      ...(has("outputAdapter") ? [result("outputAdapter", "(b') output-layer adapter, closed form")] : []),
+      ...(has("outputAdapterControl") ? [result("outputAdapterControl", "output-layer adapter control: another held-out unit's")] : []),
       ...(has("memory") ? [result("memory", "(e) workspace memory")] : []),
       ...(has("memoryControl") ? [result("memoryControl", "memory control: another held-out unit's memory")] : []),
     ],
@@ -299,6 +309,7 @@ export function markdown(result: WorkspaceEvalResult): string {
     ...result.arms.map((a) => `| ${a.arm} | ${formatEstimate(a.bleu)} | ${a.vsNoAdapter ? formatEstimate(a.vsNoAdapter) : ""} | ${a.latencyP50Ms.toFixed(1)} ms | ${meanWords(a.texts).toFixed(1)} |`),
     `(references: ${meanWords(result.references).toFixed(1)} words)`,
     ...(result.generatedVsControl ? [`(b) − control, paired: ${formatEstimate(result.generatedVsControl)}`] : []),
+    ...(result.outputAdapterVsControl ? [`(b') − its control, paired: ${formatEstimate(result.outputAdapterVsControl)}`] : []),
     ...(result.memoryVsControl ? [`(e) − memory control, paired: ${formatEstimate(result.memoryVsControl)}`] : []),
     ...(result.memoryNotVerbatim && result.verbatim ? [`(e) − (a) without the ${result.verbatim.filter(Boolean).length} targets whose summary is word for word in another file of the unit (n=${result.verbatim.filter((v) => !v).length}): ${formatEstimate(result.memoryNotVerbatim)}`] : []),
     "",

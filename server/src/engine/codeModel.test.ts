@@ -9,6 +9,7 @@ import { REFINE, SUMMARIZE } from "../../../training/tokenizer/bpe";
 import { targetSequence } from "../../../training/tokenizer/sequences";
 import { createParser } from "../parsing/parser";
 import { repairCandidates } from "../refine/repairCandidates";
+import { makeRecord, WorkspaceMemory } from "../workspace/memory";
 
 let dir: string;
 let model: CodeModel;
@@ -120,6 +121,20 @@ test("refine by edits proposes the candidate edit the model scores highest, and 
   // Code that does not parse has no candidate edits: refine writes the function instead.
   const broken = await model.refine({ code: "def add(a, b:\n    return a +\n", language: "python", strategy: "edits", maxTokens: 4 });
   assert.equal(broken.strategy, "generate");
+});
+
+test("a refine memory (codeStates) holding a candidate's code makes refine by edits propose it", async () => {
+  const code = "def add(a, b):\n    return a + b\n";
+  const plain = await model.refine({ code, language: "python", strategy: "edits" });
+  const other = repairCandidates(await createParser("python"), code, "python").find((c) => c.code !== plain.text)!;
+  const d = model.seq2seq.contract.d_model;
+  const { states, tokens } = await model.codeStates("python", other.code);
+  assert.equal(states.length, tokens.length * d);
+  assert.deepEqual(tokens, targetSequence(model.tokenizer, other.code).ids);
+  const memory = new WorkspaceMemory(d, { k: 4, temperature: 0.05, lambda: 0.9 });
+  memory.add(other.code, makeRecord(states, tokens, d));
+  const withMemory = await model.refine({ code, language: "python", strategy: "edits", memory });
+  assert.equal(withMemory.text, other.code);
 });
 
 test("the manifest sets the default refine strategy, and an unknown one is refused", async () => {

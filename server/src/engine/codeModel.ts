@@ -69,7 +69,10 @@ export interface GenerationRequest {
   maxTokens?: number;
   beams?: number;
   workspace?: Deltas;
-  /** Summarize only: the workspace memory mixed into each step (workspace/memory.ts). */
+  /**
+   * The workspace memory mixed into each step (workspace/memory.ts), built for the task it serves:
+   * from summaryStates for summarize, from codeStates for refine (each is keyed by its own adapter's states).
+   */
   memory?: LogitMemory;
   /** Refine only: overrides the manifest's default strategy. */
   strategy?: RefineStrategy;
@@ -196,7 +199,7 @@ export class CodeModel {
         banned: BANNED,
         isCancelled: request.isCancelled,
         onStep: request.onStep,
-        memory: task === "summarize" ? request.memory : undefined,
+        memory: request.memory,
       },
       this.adaptersFor(task, request),
     );
@@ -213,6 +216,18 @@ export class CodeModel {
     const { ids } = this.sourceIds(SUMMARIZE, language, code);
     const target = targetSequence(this.tokenizer, summary, this.seq2seq.contract.max_tgt);
     const states = await this.seq2seq.targetStates(ids, target.ids, this.adaptersFor("summarize", { code, language }));
+    return { states, tokens: target.ids };
+  }
+
+  /**
+   * What a refine memory keeps of one function: the decoder's final states while it reads `code`
+   * teacher forced as the repair of itself, under the refine adapters, and the tokens they predict.
+   */
+  async codeStates(language: LanguageId, code: string): Promise<{ states: Float32Array; tokens: number[] }> {
+    this.requireTask("refine");
+    const { ids } = this.sourceIds(REFINE, language, code);
+    const target = targetSequence(this.tokenizer, code, this.seq2seq.contract.max_tgt);
+    const states = await this.seq2seq.targetStates(ids, target.ids, this.adaptersFor("refine", { code, language }));
     return { states, tokens: target.ids };
   }
 
@@ -249,7 +264,7 @@ export class CodeModel {
     if (!candidates.length || original.truncated || targets.some((t) => t.truncated)) return undefined;
     const { edited: scores } = await this.seq2seq.scoreEdits(
       ids, original.ids, targets.map((t) => t.ids),
-      { window: request.editWindow ?? EDIT_WINDOW, isCancelled: request.isCancelled, onStep: request.onStep },
+      { window: request.editWindow ?? EDIT_WINDOW, isCancelled: request.isCancelled, onStep: request.onStep, memory: request.memory },
       this.adaptersFor("refine", request),
     );
     const alpha = request.lengthPenalty ?? EDIT_LENGTH_PENALTY;

@@ -20,6 +20,8 @@ export interface OnnxContract {
   memory_search?: string;
   /** The memory's search and mix as one graph (engine/memorySearch.ts; exports since 2026-12-04). */
   memory_mix?: string;
+  /** A float32 matmul graph for the output-layer adapter (workspace/outputAdapter.ts; exports since 2026-12-04). */
+  matmul?: string;
 }
 
 export function readContract(path: string): OnnxContract {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { WorkspaceMemory, makeRecord } from "../workspace/memory";
+import { OutputAdapter } from "../workspace/outputAdapter";
 import type { OnnxContract } from "./contract";
 import { loadMemorySearch } from "./memorySearch";
 
@@ -96,6 +97,27 @@ test("the mix graph rewrites a row as the JavaScript mix does, in one call", asy
     const logZ = Math.log(logits.reduce((a, b) => a + Math.exp(b), 0));
     const gained = Math.max(...Array.from(byGraph, (x, i) => Math.exp(x) - Math.exp(logits[i] - logZ)));
     assert.ok(gained > 0.05, `the memory moved probability to its tokens (${gained})`);
+  } finally {
+    await kernel.release();
+  }
+});
+
+test("the output-layer adapter gives the same delta through the matmul graph as in JavaScript", async () => {
+  const withMatmul = { ...withMix, matmul: "matmul.onnx" } as OnnxContract;
+  const kernel = (await loadMemorySearch(join(ROOT, "models"), withMatmul, 1))!;
+  assert.ok(kernel.search.matmul, "a contract with matmul gives the search a matmul");
+  try {
+    const query = Float32Array.from({ length: d }, (_, j) => Math.sin(j * 0.4));
+    const [byLoop, byGraph] = [randomMemory(query), randomMemory(query)].map((m) => {
+      const adapter = new OutputAdapter(d);
+      for (const key of m.keys()) adapter.add(m.get(key)!);
+      return adapter;
+    });
+    const [rowLoop, rowGraph] = [new Float32Array(1000), new Float32Array(1000)];
+    await byLoop.mix(rowLoop, query);
+    await byGraph.mix(rowGraph, query, kernel.search);
+    assert.ok(rowLoop.some((x) => x !== 0));
+    rowLoop.forEach((x, i) => assert.ok(Math.abs(x - rowGraph[i]) < 1e-3 * (1 + Math.abs(x)), `token ${i}: ${x} vs ${rowGraph[i]}`));
   } finally {
     await kernel.release();
   }

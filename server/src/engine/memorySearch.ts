@@ -26,11 +26,16 @@ export interface MemoryRows {
 /** Rewrites one row of logits in place as log((1 - lambda) p + lambda memory), as WorkspaceMemory.mix does. */
 export type MixKernel = (rows: MemoryRows, d: number, query: Float32Array, row: Float32Array, settings: { k: number; temperature: number; lambda: number }) => Promise<void>;
 
+/** a [m,k] times b [k,n] -> [m,n], float32 (the output-layer adapter's products, outputAdapter.ts). */
+export type MatMul = (a: Float32Array, m: number, k: number, b: Float32Array, n: number) => Promise<Float32Array>;
+
 /** keysU8: [n, d] int8 keys plus 128 (sign bit flipped), as WorkspaceMemory keeps them. */
 export interface NearestSearch {
   (keysU8: Uint8Array, inverseNorms: Float32Array, d: number, query: Float32Array, k: number): Promise<Neighbours>;
   /** The whole mix in one graph call, for models that ship memory-mix.onnx. */
   mix?: MixKernel;
+  /** A float32 product, for models that ship matmul.onnx. */
+  matmul?: MatMul;
 }
 
 /**
@@ -105,7 +110,16 @@ function mixWith(session: Ort.InferenceSession): MixKernel {
   };
 }
 
-/** The model's memory graphs, if its contract names them; the search carries the mix when there is one. */
+/** The matmul graph's call. */
+function matmulWith(session: Ort.InferenceSession): MatMul {
+  const ort = loadOrt();
+  return async (a, m, k, b, n) => {
+    const out = await session.run({ a: new ort.Tensor("float32", a, [m, k]), b: new ort.Tensor("float32", b, [k, n]) });
+    return out.c.data as Float32Array;
+  };
+}
+
+/** The model's memory graphs, if its contract names them; the search carries the mix and the matmul when there are. */
 export async function loadMemorySearch(dir: string, contract: OnnxContract, threads = 1): Promise<{ search: NearestSearch; release: () => Promise<void> } | undefined> {
   if (!contract.memory_search) return undefined;
   // Threads that sleep between runs (createSession): spinning pools beside the decoder's took the
@@ -114,11 +128,14 @@ export async function loadMemorySearch(dir: string, contract: OnnxContract, thre
   const search = searchWith(session);
   const mixer = contract.memory_mix ? (await createSession(join(dir, contract.memory_mix), ["cpu"], threads)).session : undefined;
   if (mixer) search.mix = mixWith(mixer);
+  const product = contract.matmul ? (await createSession(join(dir, contract.matmul), ["cpu"], threads)).session : undefined;
+  if (product) search.matmul = matmulWith(product);
   return {
     search,
     release: async () => {
       await session.release();
       await mixer?.release();
+      await product?.release();
     },
   };
 }

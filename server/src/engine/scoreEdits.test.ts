@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { EOS } from "../../../training/tokenizer/bpe";
+import { BOS, EOS } from "../../../training/tokenizer/bpe";
+import { makeRecord, WorkspaceMemory } from "../workspace/memory";
 import { blockBySteps, Seq2SeqModel } from "./seq2seq";
 import { scoreEdits, sharedEnds } from "./scoreEdits";
+import { logProb } from "./scoreTargets";
 import { CancelledError } from "./search";
 import { exportTinyModel, ROOT } from "./tinyModel.testutil";
 import { join } from "node:path";
@@ -54,6 +56,38 @@ async function exactFor(m: Seq2SeqModel): Promise<void> {
     got.edited.forEach((s, i) => assert.ok(Math.abs(s - exact[i + 1]) < 1e-3, `batch ${batch}, edit ${i}: ${s} vs ${exact[i + 1]}`));
   }
 }
+
+test("with a workspace memory, edit scores are the exact mixed likelihoods, and the memory's continuation gains", async () => {
+  const d = model.contract.d_model;
+  const memory = new WorkspaceMemory(d);
+  memory.add("edit 0", makeRecord(await model.targetStates(source, edited[0]), edited[0], d));
+  const encoded = await model.encode(source);
+  const step = model.stepper(encoded);
+  const mixed = async (target: number[]) => {
+    let cache: unknown;
+    let sum = 0;
+    for (const [t, token] of target.entries()) {
+      const out = await step([t === 0 ? BOS : target[t - 1]], cache);
+      cache = out.cache;
+      const row = out.logits.slice();
+      await memory.mix(row, out.hidden!);
+      sum += logProb(row, 0, row.length, token);
+    }
+    return sum;
+  };
+  // Both mix in JavaScript (the model's graph quantizes the query, memorySearch.test.ts compares the two).
+  const got = await scoreEdits(model.blockDecoder(encoded), original, edited, { window: Infinity, memory });
+  const close = (a: number, b: number) => Math.abs(a - b) < 1e-3;
+  const mixedOriginal = await mixed(original);
+  assert.ok(close(got.original, mixedOriginal), `original: ${got.original} vs ${mixedOriginal}`);
+  for (const [i, target] of edited.entries()) {
+    const want = await mixed(target);
+    assert.ok(close(got.edited[i], want), `edit ${i}: ${got.edited[i]} vs ${want}`);
+  }
+  const plain = await model.scoreEdits(source, original, edited, { window: Infinity });
+  const viaGraph = await model.scoreEdits(source, original, edited, { window: Infinity, memory });
+  assert.ok(viaGraph.edited[0] - viaGraph.original > plain.edited[0] - plain.original, `the memory holds edit 0: ${got.edited[0] - got.original} vs ${plain.edited[0] - plain.original}`);
+});
 
 test("a window covering everything after each edit is exact too; a short one decodes fewer steps", async () => {
   const exact = await model.score(source, edited.slice(0, 2));

@@ -2,7 +2,8 @@ import type * as Ort from "onnxruntime-node";
 import { BOS } from "../../../training/tokenizer/bpe";
 import { prefixCache } from "./kvCache";
 import { logProb } from "./scoreTargets";
-import { checkCancelled, type BlockFunction } from "./search";
+import type { NearestSearch } from "./memorySearch";
+import { checkCancelled, type BlockFunction, type DecoderOutput, type LogitMemory } from "./search";
 
 /**
  * Log-likelihoods of edited versions of one target (each ending in </s>), computed relative to
@@ -12,13 +13,31 @@ import { checkCancelled, type BlockFunction } from "./search";
  * on are the same text as the original's and are taken to score alike: this is what makes
  * ranking many candidate repairs affordable. With window = Infinity the scores are exact.
  * Each decode is one call of a block decoder (several tokens per row); `onStep` counts the
- * positions decoded per row.
+ * positions decoded per row. With a workspace memory, every scored position's distribution is
+ * the memory's mixture (as in decoding), so candidates are ranked by the mixed likelihood.
  */
 export interface EditScoreOptions {
   window?: number;
   batch?: number;
   isCancelled?: () => boolean;
   onStep?: (steps: number) => void;
+  memory?: LogitMemory;
+  memorySearch?: NearestSearch;
+}
+
+type Scorer = (out: DecoderOutput, position: number, vocab: number, token: number) => Promise<number>;
+
+/** log p(token) at one position of a block's output, with the memory mixed in when there is one. */
+function scorer(options: EditScoreOptions): Scorer {
+  const { memory, memorySearch } = options;
+  if (!memory) return async (out, position, vocab, token) => logProb(out.logits, position, vocab, token);
+  return async (out, position, vocab, token) => {
+    if (!out.hidden) throw new Error("the workspace memory needs a model whose decoder returns its hidden states: re-export it");
+    const d = out.hidden.length / (out.logits.length / vocab);
+    const row = out.logits.subarray(position * vocab, (position + 1) * vocab); // each position is scored once: mixed in place
+    await memory.mix(row, out.hidden.subarray(position * d, (position + 1) * d), memorySearch);
+    return logProb(row, 0, vocab, token);
+  };
 }
 
 /** Tokens shared at the start and at the end of two sequences (never overlapping). */
@@ -33,10 +52,12 @@ export function sharedEnds(a: number[], b: number[]): { head: number; tail: numb
 const sum = (xs: number[], from: number, to: number) => xs.slice(from, to).reduce((s, x) => s + x, 0);
 
 /** Per-token log-probabilities of `target` (one decoder call) and the cache after its last input token. */
-async function decodeOnce(block: BlockFunction, target: number[]): Promise<{ logp: number[]; cache: Ort.Tensor }> {
+async function decodeOnce(block: BlockFunction, target: number[], score: Scorer): Promise<{ logp: number[]; cache: Ort.Tensor }> {
   const out = await block([[BOS, ...target.slice(0, -1)]], undefined);
   const vocab = out.logits.length / target.length;
-  return { logp: target.map((token, t) => logProb(out.logits, t, vocab, token)), cache: out.cache as Ort.Tensor };
+  const logp: number[] = [];
+  for (const [t, token] of target.entries()) logp.push(await score(out, t, vocab, token));
+  return { logp, cache: out.cache as Ort.Tensor };
 }
 
 interface EditJob {
@@ -52,7 +73,7 @@ interface EditJob {
  * Log-likelihood of each job's target[start .. end), all sharing one start, in one decoder call;
  * `width` is the positions decoded per row.
  */
-async function decodeFrom(block: BlockFunction, base: Ort.Tensor, start: number, rows: EditJob[]): Promise<{ parts: number[]; width: number }> {
+async function decodeFrom(block: BlockFunction, base: Ort.Tensor, start: number, rows: EditJob[], score: Scorer): Promise<{ parts: number[]; width: number }> {
   const width = Math.max(...rows.map((r) => r.end)) - start;
   // Causal: a row padded past its end (with its last token) never changes what came before.
   const inputs = rows.map((r) => Array.from({ length: width }, (_, i) => {
@@ -62,11 +83,12 @@ async function decodeFrom(block: BlockFunction, base: Ort.Tensor, start: number,
   const cache = start > 0 ? prefixCache(base, start, rows.length) : undefined;
   const out = await block(inputs, cache);
   const vocab = out.logits.length / (rows.length * width);
-  const parts = rows.map((r, i) => {
+  const parts: number[] = [];
+  for (const [i, r] of rows.entries()) {
     let part = 0;
-    for (let t = start; t < r.end; t++) part += logProb(out.logits, i * width + (t - start), vocab, r.target[t]);
-    return part;
-  });
+    for (let t = start; t < r.end; t++) part += await score(out, i * width + (t - start), vocab, r.target[t]);
+    parts.push(part);
+  }
   return { parts, width };
 }
 
@@ -77,7 +99,8 @@ export async function scoreEdits(
   let steps = 0;
   const decoded = (positions: number) => options.onStep?.((steps += positions));
   checkCancelled(options);
-  const base = await decodeOnce(block, original);
+  const score = scorer(options);
+  const base = await decodeOnce(block, original, score);
   decoded(original.length);
   const total = sum(base.logp, 0, base.logp.length);
   const window = options.window ?? 16;
@@ -97,7 +120,7 @@ export async function scoreEdits(
     for (let from = 0; from < group.length; from += width) {
       checkCancelled(options);
       const rows = group.slice(from, from + width);
-      const { parts, width: positions } = await decodeFrom(block, base.cache, start, rows);
+      const { parts, width: positions } = await decodeFrom(block, base.cache, start, rows, score);
       rows.forEach((r, i) => (scores[r.index] = total - r.originalPart + parts[i]));
       decoded(positions);
     }

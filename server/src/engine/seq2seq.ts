@@ -164,7 +164,7 @@ export class Seq2SeqModel {
     this.checkTargetLengths([original, ...edited]);
     const encoded = await this.encode(ids, adapters);
     const block = this.contract.decoder_block ? this.blockDecoder(encoded, adapters) : blockBySteps(this.stepper(encoded, adapters));
-    return scoreEdits(block, original, edited, options);
+    return scoreEdits(block, original, edited, { ...options, memorySearch: options.memorySearch ?? this.memorySearch?.search });
   }
 
   /** Decoder step over a batch of hypotheses sharing one source; the cache stays opaque. */

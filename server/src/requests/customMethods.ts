@@ -49,8 +49,8 @@ export interface MethodContext {
   hostOptions(settings: CodeAdaptSettings): HostOptions;
   /** The active workspace adapter's deltas, if one is built. */
   workspaceDeltas?(): import("../engine/adapters").Deltas | undefined;
-  /** The active workspace memory, if one is built (summarize only). */
-  workspaceMemory?(): import("../engine/search").LogitMemory | undefined;
+  /** The active workspace memory or output-layer adapter (the setting's kind), if one is built (summarize only). */
+  workspaceMemory?(kind: import("../../../common/src/settings").WorkspaceAdapterKind): import("../engine/search").LogitMemory | undefined;
   /** Builds the workspace adapter (server/src/workspace); absent: workspace adapters are unavailable. */
   buildWorkspaceAdapter?(
     params: BuildWorkspaceAdapterParams,
@@ -154,7 +154,7 @@ async function generate(
     language: target.language,
     maxTokens: task === "summarize" ? settings.maxSummaryTokens : undefined,
     workspace: context.workspaceDeltas?.(),
-    memory: task === "summarize" ? context.workspaceMemory?.() : undefined,
+    memory: task === "summarize" ? context.workspaceMemory?.(settings.workspaceAdapter.kind) : undefined,
     isCancelled: () => token.isCancellationRequested || superseded() || context.documents.get(document.uri)?.version !== version,
     // Every 8 steps: cheap, and enough for a progress bar and for tests to know decoding began.
     onStep: (steps: number) => (steps === 1 || steps % 8 === 0) && progress?.report(`${task}: ${steps} tokens`),

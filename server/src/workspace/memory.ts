@@ -1,5 +1,6 @@
 import type { MemoryRows, NearestSearch, Neighbours } from "../engine/memorySearch";
 import type { LogitMemory } from "../engine/search";
+import type { OutputAdapter } from "./outputAdapter";
 
 /**
  * The workspace memory: a nearest-neighbour next-token distribution over the workspace's own
@@ -69,7 +70,11 @@ export class WorkspaceMemory implements LogitMemory {
   private entries = 0;
   private view?: MemoryRows;
 
-  constructor(readonly d: number, readonly settings: MemorySettings = DEFAULT_MEMORY_SETTINGS) {}
+  /**
+   * `adapter`, when given, is kept to the same records (outputAdapter.ts: the workspace adapter as
+   * output-layer weights, made from the same teacher-forced states).
+   */
+  constructor(readonly d: number, readonly settings: MemorySettings = DEFAULT_MEMORY_SETTINGS, readonly adapter?: OutputAdapter) {}
 
   get size(): number {
     return this.entries;
@@ -101,6 +106,7 @@ export class WorkspaceMemory implements LogitMemory {
     this.values.set(record.values, this.entries);
     this.inverseNorms.set(record.inverseNorms, this.entries);
     this.records.set(key, record);
+    this.adapter?.add(record);
     this.starts.set(key, this.entries);
     this.entries += n;
     this.view = undefined;
@@ -116,6 +122,7 @@ export class WorkspaceMemory implements LogitMemory {
     this.values.copyWithin(start, start + n, this.entries);
     this.inverseNorms.copyWithin(start, start + n, this.entries);
     this.records.delete(key);
+    this.adapter?.remove(record);
     this.starts.delete(key);
     for (const [other, at] of this.starts) if (at > start) this.starts.set(other, at - n);
     this.entries -= n;

@@ -126,6 +126,16 @@ test("an update after an edit equals a full rebuild and encodes only the changed
   const fresh = open(root);
   await fresh.build();
   assert.deepEqual(snapshot(index), snapshot(fresh));
+  // The output-layer adapter follows the same records: updated, it equals the rebuilt one.
+  const hidden = Float32Array.from({ length: memoryModel.d }, (_, j) => Math.sin(j + 1));
+  const delta = async (memory: WorkspaceMemory) => {
+    const row = new Float32Array(model.seq2seq.contract.vocab_size);
+    await memory.adapter!.mix(row, hidden);
+    return row;
+  };
+  const [updated, rebuilt] = [await delta(index.memory!), await delta(fresh.memory!)];
+  assert.ok(updated.some((x) => x !== 0));
+  assert.ok(updated.every((x, i) => Math.abs(x - rebuilt[i]) < 1e-4));
   // Deleting copy.py keeps the shared get (store.py still has it); deleting store.py too drops it.
   unlinkSync(join(root, "src/copy.py"));
   await index.update(join(root, "src/copy.py"));

@@ -8,6 +8,7 @@ import type { LanguageId } from "../parsing/languages";
 import { readChangedFile } from "./changedFile";
 import { DEFAULT_MEMORY_SETTINGS, makeRecord, WorkspaceMemory, type MemoryRecord, type MemorySettings } from "./memory";
 import { readMemory, removeMemory, writeMemory, type MemoryFileEntry } from "./memoryStore";
+import { DEFAULT_OUTPUT_ADAPTER_SETTINGS, OutputAdapter, type OutputAdapterSettings } from "./outputAdapter";
 import { ParserCache } from "./parserCache";
 import { SerialSaver } from "./serialSaver";
 import { makeStamp } from "./store";
@@ -40,6 +41,8 @@ export interface WorkspaceMemoryOptions {
   maxEntries?: number;
   maxFileBytes?: number;
   settings?: MemorySettings;
+  /** The output-layer adapter kept to the same records (outputAdapter.ts); false: none. */
+  outputAdapter?: OutputAdapterSettings | false;
   /** Runs one model call (the server's queue, low priority). Default: at once. */
   runBatch?: <T>(work: (model: MemoryModel) => Promise<T>) => Promise<T>;
 }
@@ -108,6 +111,7 @@ export class WorkspaceMemoryIndex {
       maxEntries: DEFAULT_MAX_ENTRIES,
       maxFileBytes: DEFAULT_MAX_FILE_BYTES,
       settings: DEFAULT_MEMORY_SETTINGS,
+      outputAdapter: DEFAULT_OUTPUT_ADAPTER_SETTINGS,
       runBatch: (work) => work(model),
       ...options,
     };
@@ -167,7 +171,8 @@ export class WorkspaceMemoryIndex {
     const maxEntries = options.maxEntries ?? this.options.maxEntries;
     const reuse = options.force ? new Map<string, MemoryRecord>() : this.known;
     const reuseFiles = options.force ? new Map<string, MemoryFileEntry>() : this.knownFiles;
-    const memory = new WorkspaceMemory(this.model.d, this.options.settings);
+    const adapter = this.options.outputAdapter;
+    const memory = new WorkspaceMemory(this.model.d, this.options.settings, adapter ? new OutputAdapter(this.model.d, adapter) : undefined);
     const files = new Map<string, MemoryFileEntry>();
     const refs = new Map<string, number>();
     const skipped: Partial<Record<SkipReason, number>> = {};

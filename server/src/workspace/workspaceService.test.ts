@@ -123,6 +123,9 @@ test("a workspace memory over documented functions: built, used, updated on save
   assert.ok(built.kind === "built" && built.functions === 2, JSON.stringify(built));
   assert.ok(messages.some((m) => /documented functions/.test(m)), messages.join("; "));
   assert.equal(service.memory()?.functions, 2);
+  assert.equal(service.forSummaries("memory"), service.memory());
+  assert.equal(service.forSummaries("weights"), service.memory()?.adapter);
+  assert.equal(service.memory()?.adapter?.size, service.memory()?.size, "the output-layer adapter holds the memory's states");
   const id = service.status().id;
   writeFileSync(join(a, "a.py"), doc("first", "Give back the first item given."));
   await service.didSave(join(a, "a.py"));
@@ -131,6 +134,7 @@ test("a workspace memory over documented functions: built, used, updated on save
   const b = folder({ "b.py": doc("third", "Return the third item given.") });
   await service.build([a, b]);
   assert.equal(service.memory()?.functions, 2, "two folders: one memory holding both");
+  assert.equal(service.memory()?.adapter?.size, service.memory()?.size, "and one output-layer adapter");
   await service.foldersRemoved([b]);
   assert.equal(service.memory()?.functions, 1);
   await service.dispose();

@@ -10,9 +10,12 @@ import {
   type BuildWorkspaceAdapterResult,
   type CodeAdaptErrorData,
 } from "../../../common/src/protocol";
+import type { WorkspaceAdapterKind } from "../../../common/src/settings";
 import type { Deltas } from "../engine/adapters";
+import type { LogitMemory } from "../engine/search";
 import type { HostOptions, ModelHost } from "../engine/modelHost";
 import { generatorFiles, manifestSha256, WorkspaceGenerator } from "./generator";
+import { OutputAdapter } from "./outputAdapter";
 import { WorkspaceMemory } from "./memory";
 import { CancelledBuildError, WorkspaceAdapter, type BuildProgress } from "./workspaceAdapter";
 import { WorkspaceMemoryIndex, type MemoryModel, type MemoryProgress } from "./workspaceMemory";
@@ -21,7 +24,9 @@ import { WorkspaceMemoryIndex, type MemoryModel, type MemoryProgress } from "./w
  * The language server's side of workspace adapters, independent of the LSP connection so it can
  * be tested without one. Per workspace folder, two kinds, each when the installed model allows it:
  *   - the workspace memory (workspaceMemory.ts), for models whose decoder returns its states:
- *     the folder's documented functions as a nearest-neighbour memory mixed into summaries;
+ *     the folder's documented functions as a nearest-neighbour memory mixed into summaries, and
+ *     the output-layer adapter made from the same states (outputAdapter.ts; the setting
+ *     workspaceAdapter.kind picks which one summaries use);
  *   - the generated adapter (workspaceAdapter.ts), for models exported with a generator: deltas
  *     passed to summarize/refine.
  * Several folders are one of each: memories are the union of their records, generator states S
@@ -81,9 +86,17 @@ export class WorkspaceAdapters {
     return this.combined?.deltas;
   }
 
-  /** The active workspace memory, to pass as `memory` to summarize. */
+  /** The active workspace memory. */
   memory(): WorkspaceMemory | undefined {
     return this.combinedMemory?.memory;
+  }
+
+  /**
+   * What summarize mixes in (`memory`), of the kind the settings ask for: the workspace memory, or
+   * the output-layer adapter kept to its records.
+   */
+  forSummaries(kind: WorkspaceAdapterKind): LogitMemory | undefined {
+    return kind === "weights" ? this.memory()?.adapter : this.memory();
   }
 
   /** Another model (folder or manifest) is installed: what was made with the old one closes. */
@@ -288,7 +301,8 @@ export class WorkspaceAdapters {
     if (memories.length === 0) this.combinedMemory = undefined;
     else if (memories.length === 1) this.combinedMemory = { memory: memories[0].memory!, id: memories[0].info!.id };
     else {
-      const union = new WorkspaceMemory(memories[0].memory!.d, memories[0].memory!.settings);
+      const first = memories[0].memory!;
+      const union = new WorkspaceMemory(first.d, first.settings, first.adapter && new OutputAdapter(first.d, first.adapter.settings));
       for (const index of memories) for (const key of index.memory!.keys()) union.add(key, index.memory!.get(key)!);
       const id = createHash("sha256").update(memories.map((i) => i.info!.id).join(",")).digest("hex").slice(0, 12);
       this.combinedMemory = { memory: union, id };
