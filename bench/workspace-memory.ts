@@ -10,7 +10,10 @@
  *             the same process, and the ratios against no memory;
  *             and with a memory of the folder's records eight times over (the size of the largest
  *             held-out unit's), searched by the graph;
- *   size      entries, and the bytes they take (int8 keys, values, norms).
+ *   size      entries, and the bytes they take (int8 keys, values, norms);
+ *   weights   the output-layer adapter kept to the same records (outputAdapter.ts): milliseconds to
+ *             fold each update into it and factorise again (median), and summarize with it, also
+ *             over the large memory.
  *   BENCH_REQUESTS (40), BENCH_THREADS (2)
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -21,6 +24,7 @@ import { createParser, parseText } from "../server/src/parsing/parser";
 import { manifestSha256 } from "../server/src/workspace/generator";
 import type { NearestSearch } from "../server/src/engine/memorySearch";
 import { WorkspaceMemory } from "../server/src/workspace/memory";
+import { OutputAdapter } from "../server/src/workspace/outputAdapter";
 import { WorkspaceMemoryIndex, type MemoryModel } from "../server/src/workspace/workspaceMemory";
 import { mineTree } from "../training/corpus/extract";
 
@@ -59,6 +63,9 @@ async function main(): Promise<void> {
     const original = readFileSync(target, "utf8");
     const updates: number[] = [];
     const editorUpdates: number[] = [];
+    const adapterUpdates: number[] = [];
+    const kernels = model.seq2seq.memoryKernels;
+    await again.memory!.adapter!.prepare(kernels?.matmul);
     const python = await createParser("python");
     for (let i = 0; i < 10; i++) {
       const edited = original.replace('"""Greedy decoding', `"""Greedy (${i}) decoding`);
@@ -69,6 +76,7 @@ async function main(): Promise<void> {
         editorUpdates.push((await timed(() => again.update(target, edited, tree)))[1]);
         tree.delete();
       }
+      adapterUpdates.push((await timed(() => again.memory!.adapter!.prepare(kernels?.matmul)))[1]);
     }
     writeFileSync(target, original);
     await again.update(target);
@@ -85,11 +93,11 @@ async function main(): Promise<void> {
     }
     parser.delete();
     const picked = requests.slice(0, REQUESTS);
-    const arms: Record<string, number[]> = { none: [], graph: [], loop: [], large: [] };
-    const tokens: Record<string, number> = { none: 0, graph: 0, loop: 0, large: 0 };
+    const arms: Record<string, number[]> = { none: [], graph: [], loop: [], large: [], weights: [], weightsLarge: [] };
+    const tokens: Record<string, number> = { none: 0, graph: 0, loop: 0, large: 0, weights: 0, weightsLarge: 0 };
     // A memory the size of the largest held-out unit's (jdk.compiler: 57k entries): the folder's
     // records LARGE_COPIES times over, so the search scans that many rows each step.
-    const large = new WorkspaceMemory(memory.d);
+    const large = new WorkspaceMemory(memory.d, memory.settings, new OutputAdapter(memory.d));
     for (let copy = 0; copy < LARGE_COPIES; copy++) for (const key of memory.keys()) large.add(`${copy}:${key}`, memory.get(key)!);
     const run = async (arm: string, request: Parameters<CodeModel["summarize"]>[0]) => {
       const [result, ms] = await timed(() => model.summarize(request));
@@ -123,6 +131,8 @@ async function main(): Promise<void> {
       // The JavaScript loop: the same memory, its mix called without the model's kernel.
       await run("loop", { ...request, memory: { mix: (row: Float32Array, hidden: Float32Array) => memory.mix(row, hidden, loopSearch) } });
       await run("large", { ...request, memory: large });
+      await run("weights", { ...request, memory: memory.adapter });
+      await run("weightsLarge", { ...request, memory: large.adapter });
     }
     const base = median(arms.none);
     const bytes = memory.size * (memory.d + 8);
@@ -143,6 +153,9 @@ async function main(): Promise<void> {
     console.log(`| of which the memory's mix, per step | ${(mixMs / mixes).toFixed(2)} ms, the graph's call in it ${(graphMs / mixes).toFixed(2)} ms (${model.seq2seq.contract.memory_mix ? "the mix graph" : "the search graph"}) |`);
     row("memory searched by the JavaScript loop", "loop");
     row(`memory of ${large.size} entries (${LARGE_COPIES} copies), int8 graph`, "large");
+    console.log(`| output-layer adapter: fold an update in and factorise again (median of 10) | ${median(adapterUpdates).toFixed(1)} ms |`);
+    row(`output-layer adapter (${memory.adapter!.tokens} tokens)`, "weights");
+    row(`output-layer adapter of the ${large.size} entries`, "weightsLarge");
     await again.close();
   } finally {
     await model.release();

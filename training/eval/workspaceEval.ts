@@ -21,7 +21,7 @@
 // latency, and the build cost. The StreamAdapter variant has no runtime graph (its recurrence runs
 // in torch only) and is not evaluated here.
 //   npx tsx training/eval/workspaceEval.ts --model DIR [--corpus .cache/corpus] [--split test]
-//       [--units 8] [--targets 16] [--k 2] [--json OUT]
+//       [--units 8] [--targets 16] [--k 2] [--alpha 15] [--ridge 0.01] [--json OUT]
 import { createReadStream, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -33,6 +33,7 @@ import type { LanguageId } from "../../server/src/parsing/languages";
 import { manifestSha256, WorkspaceGenerator } from "../../server/src/workspace/generator";
 import { WorkspaceAdapter } from "../../server/src/workspace/workspaceAdapter";
 import { WorkspaceMemory as WorkspaceMemoryClass, type WorkspaceMemory } from "../../server/src/workspace/memory";
+import { DEFAULT_OUTPUT_ADAPTER_SETTINGS, type OutputAdapterSettings } from "../../server/src/workspace/outputAdapter";
 import { WorkspaceMemoryIndex, type MemoryModel } from "../../server/src/workspace/workspaceMemory";
 import { smoothedBleu4 } from "./bleu";
 import { bootstrapMean, formatEstimate, type Estimate } from "./bootstrap";
@@ -80,6 +81,7 @@ export interface WorkspaceEvalResult {
   memoryUnits?: { name: string; buildMs: number; functions: number; entries: number }[];
   arms: ArmResult[];
   k: number;
+  outputAdapter?: OutputAdapterSettings;
 }
 
 async function* jsonl<T>(path: string): AsyncGenerator<T> {
@@ -155,7 +157,9 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
 
-export async function evaluateWorkspace(options: { model: string; corpus: string; split: string; units: number; targets: number; k: number; threads?: number }): Promise<WorkspaceEvalResult> {
+export async function evaluateWorkspace(options: {
+  model: string; corpus: string; split: string; units: number; targets: number; k: number; threads?: number; outputAdapter?: OutputAdapterSettings;
+}): Promise<WorkspaceEvalResult> {
   const model = await CodeModel.load(options.model, ["cpu"], options.threads ?? 2);
   const generator = await WorkspaceGenerator.fromModelDir(options.model, model.seq2seq.contract, ["cpu"], options.threads ?? 2);
   const withMemory = !!model.seq2seq.contract.decoder_hidden;
@@ -172,7 +176,8 @@ export async function evaluateWorkspace(options: { model: string; corpus: string
   const cacheDir = join(scratch, "cache");
   const manifest = manifestSha256(options.model);
   const open = (root: string) => WorkspaceAdapter.open(root, model, generator!, { cacheDir, manifestSha256: manifest });
-  const openMemory = (root: string) => new WorkspaceMemoryIndex(root, memoryModel(model), { cacheDir, manifestSha256: manifest });
+  const outputAdapter = options.outputAdapter ?? DEFAULT_OUTPUT_ADAPTER_SETTINGS;
+  const openMemory = (root: string) => new WorkspaceMemoryIndex(root, memoryModel(model), { cacheDir, manifestSha256: manifest, outputAdapter });
   try {
     // Pass 1: every unit's whole adapter and memory (timed: the build cost), kept for the controls.
     const whole: Deltas[] = [];
@@ -277,6 +282,7 @@ export async function evaluateWorkspace(options: { model: string; corpus: string
     outputAdapterVsControl: has("outputAdapterControl") ? pairedDifference(arms.outputAdapterControl.scores, arms.outputAdapter.scores) : undefined,
     memoryUnits: withMemory ? memoryUnits : undefined,
     k: options.k,
+    outputAdapter: withMemory ? outputAdapter : undefined,
     arms: [
       result("none", "(a) no workspace adapter"),
       ...(has("generated") ? [result("generated", "(b) generated adapter")] : []),
@@ -310,6 +316,7 @@ export function markdown(result: WorkspaceEvalResult): string {
     `(references: ${meanWords(result.references).toFixed(1)} words)`,
     ...(result.generatedVsControl ? [`(b) − control, paired: ${formatEstimate(result.generatedVsControl)}`] : []),
     ...(result.outputAdapterVsControl ? [`(b') − its control, paired: ${formatEstimate(result.outputAdapterVsControl)}`] : []),
+    ...(result.outputAdapter ? [`(b'): alpha ${result.outputAdapter.alpha}, ridge ${result.outputAdapter.ridge}`] : []),
     ...(result.memoryVsControl ? [`(e) − memory control, paired: ${formatEstimate(result.memoryVsControl)}`] : []),
     ...(result.memoryNotVerbatim && result.verbatim ? [`(e) − (a) without the ${result.verbatim.filter(Boolean).length} targets whose summary is word for word in another file of the unit (n=${result.verbatim.filter((v) => !v).length}): ${formatEstimate(result.memoryNotVerbatim)}`] : []),
     "",
@@ -335,6 +342,8 @@ async function main(): Promise<void> {
       units: { type: "string", default: "8" },
       targets: { type: "string", default: "16" },
       k: { type: "string", default: "2" },
+      alpha: { type: "string", default: String(DEFAULT_OUTPUT_ADAPTER_SETTINGS.alpha) },
+      ridge: { type: "string", default: String(DEFAULT_OUTPUT_ADAPTER_SETTINGS.ridge) },
       json: { type: "string" },
     },
   });
@@ -346,6 +355,7 @@ async function main(): Promise<void> {
     units: Number(values.units),
     targets: Number(values.targets),
     k: Number(values.k),
+    outputAdapter: { alpha: Number(values.alpha), ridge: Number(values.ridge) },
   });
   console.log(markdown(result));
   if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 1));

@@ -55,6 +55,11 @@ export class Seq2SeqModel {
     return new Seq2SeqModel(contract, encoder.session, decoder.session, encoder.provider, encoder.fallbacks, memorySearch);
   }
 
+  /** The workspace memory's kernels (memorySearch.ts), when the export ships them. */
+  get memoryKernels(): NearestSearch | undefined {
+    return this.memorySearch?.search;
+  }
+
   async release(): Promise<void> {
     await this.encoder.release();
     await this.decoder.release();

@@ -24,19 +24,19 @@ async function deltaOf(adapter: OutputAdapter, hidden: Float32Array): Promise<Fl
 function reference(records: ReturnType<typeof randomRecord>["record"][], hidden: Float32Array, alpha: number, ridge: number): Float32Array {
   const C = Array.from({ length: d }, () => new Array<number>(d).fill(0));
   const S = Array.from({ length: VOCAB }, () => new Array<number>(d).fill(0));
-  for (const r of records) {
-    for (let i = 0; i < r.values.length; i++) {
-      const u = Array.from({ length: d }, (_, j) => r.keys[i * d + j] * r.inverseNorms[i]);
+  for (const rec of records) {
+    for (let i = 0; i < rec.values.length; i++) {
+      const u = Array.from({ length: d }, (_, j) => rec.keys[i * d + j] * rec.inverseNorms[i]);
       for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) C[a][b] += u[a] * u[b];
-      for (let j = 0; j < d; j++) S[r.values[i]][j] += u[j];
+      for (let j = 0; j < d; j++) S[rec.values[i]][j] += u[j];
     }
   }
   const trace = C.reduce((t, row, a) => t + row[a], 0);
   const A = C.map((row, a) => [...row.map((v, b) => v + (a === b ? (ridge * trace) / d : 0)), hidden[a]]);
   for (let p = 0; p < d; p++) {
-    for (let r = p + 1; r < d; r++) {
-      const f = A[r][p] / A[p][p];
-      for (let c = p; c <= d; c++) A[r][c] -= f * A[p][c];
+    for (let q = p + 1; q < d; q++) {
+      const f = A[q][p] / A[p][p];
+      for (let c = p; c <= d; c++) A[q][c] -= f * A[p][c];
     }
   }
   const z = new Array<number>(d).fill(0);
@@ -45,7 +45,8 @@ function reference(records: ReturnType<typeof randomRecord>["record"][], hidden:
   return Float32Array.from(S, (row) => (alpha * row.reduce((s, v, j) => s + v * z[j], 0)) / norm);
 }
 
-const close = (a: Float32Array, b: Float32Array, tolerance = 1e-4) => a.every((v, i) => Math.abs(v - b[i]) < tolerance);
+/** Equal within a relative tolerance (float32 products). */
+const close = (a: Float32Array, b: Float32Array, tolerance = 1e-4) => a.every((v, i) => Math.abs(v - b[i]) < tolerance * (1 + Math.abs(v)));
 
 test("the delta is the ridge regression from the stored states to their tokens", async () => {
   const records = [randomRecord(1, [3, 4, 5, 3, 7, 8, 9]).record, randomRecord(2, [1, 3, 3, 10, 11]).record];
@@ -66,7 +67,7 @@ test("removing a function's contribution equals building without it, and the emp
   for (const r of [a, c]) rebuilt.add(r.record);
   assert.equal(incremental.size, rebuilt.size);
   assert.equal(incremental.tokens, rebuilt.tokens);
-  assert.ok(close(await deltaOf(incremental, hidden), await deltaOf(rebuilt, hidden), 1e-9));
+  assert.ok(close(await deltaOf(incremental, hidden), await deltaOf(rebuilt, hidden), 1e-5), "within float32 rounding of the Gram products");
   for (const r of [a, c]) incremental.remove(r.record);
   assert.equal(incremental.size, 0);
   assert.equal(incremental.tokens, 0);

@@ -135,7 +135,7 @@ test("an update after an edit equals a full rebuild and encodes only the changed
   };
   const [updated, rebuilt] = [await delta(index.memory!), await delta(fresh.memory!)];
   assert.ok(updated.some((x) => x !== 0));
-  assert.ok(updated.every((x, i) => Math.abs(x - rebuilt[i]) < 1e-4));
+  assert.ok(updated.every((x, i) => Math.abs(x - rebuilt[i]) < 1e-4 * (1 + Math.abs(x))), "within float32 rounding");
   // Deleting copy.py keeps the shared get (store.py still has it); deleting store.py too drops it.
   unlinkSync(join(root, "src/copy.py"));
   await index.update(join(root, "src/copy.py"));
