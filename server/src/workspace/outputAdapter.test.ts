@@ -84,3 +84,25 @@ test("a stored state raises the token it predicted above the others", async () =
     assert.equal(best, token, `state ${i}`);
   }
 });
+
+test("steps that run while a change is folded in wait for it: none sees half a fold", async () => {
+  const records = [randomRecord(7, [1, 2, 3]).record, randomRecord(8, [4, 5]).record, randomRecord(9, [6, 1]).record];
+  const hidden = Float32Array.from({ length: d }, (_, j) => Math.sin(j));
+  const settled = new OutputAdapter(d);
+  records.forEach((r) => settled.add(r));
+  const expected = await deltaOf(settled, hidden);
+  const busy = new OutputAdapter(d);
+  records.forEach((r) => busy.add(r));
+  const slowMatmul = async (a: Float32Array, m: number, k: number, b: Float32Array, n: number) => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const out = new Float32Array(m * n);
+    for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) out[i * n + j] += a[i * k + p] * b[p * n + j];
+    return out;
+  };
+  const rows = await Promise.all([0, 1, 2].map(async () => {
+    const row = new Float32Array(VOCAB);
+    await busy.mix(row, hidden, Object.assign(async () => ({ index: [], similarity: [] }), { matmul: slowMatmul }));
+    return row;
+  }));
+  for (const row of rows) assert.ok(close(row, expected), "a step saw the state mid-fold");
+});

@@ -73,8 +73,18 @@ export class OutputAdapter implements LogitMemory {
     this.solved = undefined;
   }
 
-  /** Folds the pending records into S and C: a batch of unit states at a time, and its Gram matrix. */
-  async settle(matmul?: MatMul): Promise<void> {
+  /** Folds the pending records into S and C; one fold at a time (a caller during one waits for it). */
+  private async settle(matmul?: MatMul): Promise<void> {
+    while (this.settling) await this.settling;
+    if (!this.pending.length) return;
+    this.settling = this.fold(matmul).finally(() => (this.settling = undefined));
+    await this.settling;
+  }
+
+  private settling?: Promise<void>;
+
+  /** A batch of unit states at a time: their sums into S, their Gram matrix into C. */
+  private async fold(matmul?: MatMul): Promise<void> {
     while (this.pending.length) {
       const sign = this.pending[0].sign;
       const batch: MemoryRecord[] = [];
@@ -118,7 +128,8 @@ export class OutputAdapter implements LogitMemory {
 
   /** Brings S, C and N's factor up to date (the next step would do it); after a build or an update. */
   async prepare(matmul?: MatMul): Promise<void> {
-    await this.settle(matmul);
+    do await this.settle(matmul);
+    while (this.pending.length); // changed while folding
     if (this.entries > 0) this.solved ??= this.solve();
   }
 

@@ -13,7 +13,7 @@ import {
 import type { WorkspaceAdapterKind } from "../../../common/src/settings";
 import type { Deltas } from "../engine/adapters";
 import type { LogitMemory } from "../engine/search";
-import type { HostOptions, ModelHost } from "../engine/modelHost";
+import { SupersededError, type HostOptions, type ModelHost } from "../engine/modelHost";
 import { generatorFiles, manifestSha256, WorkspaceGenerator } from "./generator";
 import { OutputAdapter } from "./outputAdapter";
 import { WorkspaceMemory } from "./memory";
@@ -297,6 +297,23 @@ export class WorkspaceAdapters {
   }
 
   private async recombine(): Promise<void> {
+    await this.recombineNow();
+    await this.prepareWeights();
+  }
+
+  /** The output-layer adapter's factorisation made now, as a low-priority job, not by the next summary. */
+  private async prepareWeights(): Promise<void> {
+    const adapter = this.combinedMemory?.memory.adapter;
+    if (!adapter) return;
+    const host = await this.options.hostOptions();
+    try {
+      await this.options.engine.run("workspace-weights", host, (m) => adapter.prepare(m.seq2seq.memoryKernels?.matmul), "low");
+    } catch (error) {
+      if (!(error instanceof SupersededError)) throw error; // a newer change queued its own
+    }
+  }
+
+  private async recombineNow(): Promise<void> {
     const memories = [...this.memories.values()].map((m) => m.index).filter((i) => i.memory);
     if (memories.length === 0) this.combinedMemory = undefined;
     else if (memories.length === 1) this.combinedMemory = { memory: memories[0].memory!, id: memories[0].info!.id };
