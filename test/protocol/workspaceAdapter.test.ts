@@ -47,6 +47,13 @@ test("a build reports progress, becomes the status's active adapter, and summari
   const line = text.split("\n").findIndex((l) => /^\s*def /.test(l));
   const summary = await client.call("codeadapt/summarize", { textDocument: { uri: py }, position: { line: line + 1, character: 4 } });
   assert.equal(typeof summary.summary, "string");
+  // The same build's output-layer adapter, when the setting asks for weights.
+  client.settings = { workspaceAdapter: { kind: "weights" } };
+  client.notify("workspace/didChangeConfiguration", { settings: null });
+  const weighted = await client.call("codeadapt/summarize", { textDocument: { uri: py }, position: { line: line + 1, character: 4 } });
+  assert.equal(typeof weighted.summary, "string");
+  client.settings = null;
+  client.notify("workspace/didChangeConfiguration", { settings: null });
   // Saving an unchanged file keeps the adapter; a cancelled forced rebuild keeps it too.
   client.notify("textDocument/didSave", { textDocument: { uri: py } });
   const rebuild = client.request("codeadapt/buildWorkspaceAdapter", { force: true });
