@@ -84,7 +84,7 @@ export interface WorkspaceEvalResult {
   outputAdapter?: OutputAdapterSettings;
 }
 
-async function* jsonl<T>(path: string): AsyncGenerator<T> {
+export async function* jsonl<T>(path: string): AsyncGenerator<T> {
   for await (const line of createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity })) {
     if (line.trim()) yield JSON.parse(line) as T;
   }
@@ -149,13 +149,13 @@ export function retrievalPrompt(model: Pick<CodeModel, "tokenizer">, target: Fun
   return shown.join("") + target.code;
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+export async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const t0 = performance.now();
   const value = await work();
   return { value, ms: performance.now() - t0 };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
 
 export async function evaluateWorkspace(options: {
   model: string; corpus: string; split: string; units: number; targets: number; k: number; threads?: number; outputAdapter?: OutputAdapterSettings;

@@ -15,9 +15,8 @@
 //   npx tsx training/eval/workspaceRepairEval.ts --model DIR [--corpus .cache/corpus] [--split test]
 //       [--units 20] [--targets 8] [--lambda 0.5] [--k 16] [--temperature 0.05] [--alpha 15] [--ridge 0.01]
 //       [--threads 2] [--json OUT]
-import { createReadStream, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { CodeModel } from "../../server/src/engine/codeModel";
 import type { LanguageId } from "../../server/src/parsing/languages";
@@ -27,6 +26,7 @@ import { DEFAULT_MEMORY_SETTINGS, makeRecord, WorkspaceMemory, type MemoryRecord
 import { exactMatch } from "./bleu";
 import { bootstrapMean, formatEstimate, type Estimate } from "./bootstrap";
 import { pairedDifference } from "./compare";
+import { jsonl, median, timed } from "./workspaceEval";
 
 interface FunctionRow {
   id: string;
@@ -54,12 +54,6 @@ export interface RepairUnit {
   name: string;
   functions: FunctionRow[];
   targets: RepairTarget[];
-}
-
-async function* jsonl<T>(path: string): AsyncGenerator<T> {
-  for await (const line of createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity })) {
-    if (line.trim()) yield JSON.parse(line) as T;
-  }
 }
 
 /** The split's units: their documented functions and the repairs seeded into them. */
@@ -115,14 +109,6 @@ export interface WorkspaceRepairResult {
   units: { name: string; functions: number; targets: number; entries: number; buildMs: number }[];
   arms: RepairArm[];
   memoryVsControl?: Estimate;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
-
-async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const t0 = performance.now();
-  const value = await work();
-  return { value, ms: performance.now() - t0 };
 }
 
 export async function evaluateWorkspaceRepairs(options: {
