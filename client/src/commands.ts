@@ -13,6 +13,7 @@ import {
 import type { StatusBar } from "./statusBar";
 import { statusReport } from "./statusText";
 import { commandTarget, diffSidePath, refinePrompt, stillApplies, summaryMessage } from "./commandArgs";
+import { RefinementReviews, type Decision } from "./refinementReviews";
 
 type ClientGetter = () => LanguageClient | undefined;
 
@@ -23,10 +24,18 @@ const MODEL_ERRORS = new Set<number>([ErrorCodes.ModelMissing, ErrorCodes.ModelI
 
 export function registerCommands(context: vscode.ExtensionContext, getClient: ClientGetter, output: vscode.LogOutputChannel, statusBar: StatusBar): void {
   const refinedTexts = new Map<string, string>();
+  const reviews = new RefinementReviews();
   context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(REFINED_SCHEME, {
       provideTextDocumentContent: (uri) => refinedTexts.get(uri.toString()) ?? "",
     }),
+    // Closing the diff answers its question: the refinement is not applied.
+    vscode.window.tabGroups.onDidChangeTabs((event) => {
+      for (const tab of event.closed) if (tab.input instanceof vscode.TabInputTextDiff) reviews.decide(tab.input.modified.toString(), "reject");
+    }),
+    { dispose: () => reviews.rejectAll() },
+    vscode.commands.registerCommand("codeadapt.acceptRefinement", (uri?: unknown) => decideFromEditor(reviews, uri, "accept")),
+    vscode.commands.registerCommand("codeadapt.rejectRefinement", (uri?: unknown) => decideFromEditor(reviews, uri, "reject")),
   );
 
   const running = (): LanguageClient | undefined => {
@@ -100,7 +109,7 @@ export function registerCommands(context: vscode.ExtensionContext, getClient: Cl
         const result: RefineResult = await withCancellableProgress("CodeAdapt: refining", (token) =>
           client.sendRequest(RefineRequest, input.params, token),
         );
-        await offerRefinement(input.document, result, refinedTexts);
+        await offerRefinement(input.document, result, refinedTexts, reviews);
       } catch (error) {
         await report("refine", error);
       }
@@ -170,25 +179,30 @@ async function offerSummary(document: vscode.TextDocument, result: SummarizeResu
 }
 
 /**
- * Shows original vs. refined in a diff editor; Accept applies one undoable WorkspaceEdit if the
- * document is still at the version the refinement was computed for; Reject, dismissing the
- * question or a changed document leave it untouched. The diff editor closes either way.
+ * Shows original vs. refined in a diff editor and asks: Accept applies one undoable WorkspaceEdit
+ * if the document is still at the version the refinement was computed for; Reject, dismissing the
+ * question, closing the diff or a changed document leave it untouched. The answer may come from
+ * the notification or from the diff editor's title bar, since the notification hides itself after
+ * a while. The diff editor closes either way.
  */
-async function offerRefinement(document: vscode.TextDocument, result: RefineResult, refinedTexts: Map<string, string>): Promise<void> {
+async function offerRefinement(document: vscode.TextDocument, result: RefineResult, refinedTexts: Map<string, string>, reviews: RefinementReviews): Promise<void> {
   const id = randomUUID();
   const original = vscode.Uri.from({ scheme: REFINED_SCHEME, path: diffSidePath(id, "original", document.uri.path) });
   const refined = vscode.Uri.from({ scheme: REFINED_SCHEME, path: diffSidePath(id, "refined", document.uri.path) });
   refinedTexts.set(original.toString(), result.original);
   refinedTexts.set(refined.toString(), result.refined);
   try {
-    await vscode.commands.executeCommand("vscode.diff", original, refined, "CodeAdapt: original ↔ refined");
     const prompt = refinePrompt(result);
     if (result.original === result.refined) {
       void vscode.window.showInformationMessage(prompt);
       return;
     }
-    const choice = await (result.truncated ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(prompt, "Accept", "Reject");
-    if (choice !== "Accept") return;
+    const decision = reviews.wait(refined.toString());
+    await vscode.commands.executeCommand("vscode.diff", original, refined, "CodeAdapt: original ↔ refined");
+    void (result.truncated ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(prompt, "Accept", "Reject").then((choice) =>
+      reviews.decide(refined.toString(), choice === "Accept" ? "accept" : "reject"),
+    );
+    if ((await decision) !== "accept") return;
     if (!stillApplies(document.version, result.version)) {
       void vscode.window.showWarningMessage("CodeAdapt: the document changed since the refinement was computed; nothing was applied.");
       return;
@@ -198,10 +212,22 @@ async function offerRefinement(document: vscode.TextDocument, result: RefineResu
     edit.replace(document.uri, new vscode.Range(start.line, start.character, end.line, end.character), result.refined);
     if (!(await vscode.workspace.applyEdit(edit))) void vscode.window.showErrorMessage("CodeAdapt: the refinement could not be applied.");
   } finally {
+    reviews.decide(refined.toString(), "reject");
     await closeDiff(refined);
     refinedTexts.delete(original.toString());
     refinedTexts.delete(refined.toString());
   }
+}
+
+/**
+ * Accept/Reject from the diff editor's title bar: VS Code passes the diff's refined side; from the
+ * palette there is no argument, and the active tab's diff is meant.
+ */
+function decideFromEditor(reviews: RefinementReviews, uri: unknown, decision: Decision): void {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  const activeDiff = input instanceof vscode.TabInputTextDiff ? input.modified.toString() : undefined;
+  const key = uri instanceof vscode.Uri && reviews.isPending(uri.toString()) ? uri.toString() : activeDiff;
+  if (!key || !reviews.decide(key, decision)) void vscode.window.showInformationMessage("CodeAdapt: no refinement is awaiting an answer here.");
 }
 
 async function closeDiff(refined: vscode.Uri): Promise<void> {

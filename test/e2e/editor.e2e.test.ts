@@ -329,7 +329,7 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
     });
   });
 
-  it("Refine shows a diff; Reject leaves the file untouched, Accept applies the refinement", { skip: MODEL_INSTALLED && REFINE_DISABLED ? "the installed model disables refine" : skipWithoutModel }, async () => {
+  it("Refine shows a diff; Reject or closing the diff leave the file untouched, Accept in the diff's title bar applies the refinement", { skip: MODEL_INSTALLED && REFINE_DISABLED ? "the installed model disables refine" : skipWithoutModel }, async () => {
     await step("refine", async () => {
       const path = join(workspace, SEEDED_BUG_FILE);
       const before = readFileSync(path, "utf8");
@@ -357,9 +357,22 @@ describe("CodeAdapt in code-server (packaged .vsix, Debian Chromium)", { timeout
       await diffTab.first().waitFor({ state: "detached", timeout: 30_000 });
       assert.equal(await editorIsDirty(page, "pricing.py"), false, "Reject changed the document");
       assert.equal(readFileSync(path, "utf8"), before);
-      // Accept: one edit replaces the function with the proposal.
-      const second = await ask();
-      await second.getByRole("button", { name: "Accept" }).click();
+      // Closing the diff rejects too; the notification's Accept, clicked after, is ignored.
+      const closed = await ask();
+      await diffTab.first().hover();
+      await diffTab.first().getByRole("button", { name: /^Close/ }).click();
+      await diffTab.first().waitFor({ state: "detached", timeout: 30_000 });
+      if (await closed.isVisible()) {
+        await closed.getByRole("button", { name: "Accept" }).click();
+        await closed.waitFor({ state: "detached", timeout: 30_000 });
+        await page.waitForTimeout(1_000); // an edit wrongly applied would land within this
+      }
+      assert.equal(await editorIsDirty(page, "pricing.py"), false, "closing the diff changed the document");
+      assert.equal(readFileSync(path, "utf8"), before);
+      // Accept from the diff editor's title bar (the notification hides itself after a while):
+      // one edit replaces the function with the proposal.
+      await ask();
+      await page.locator(".editor-actions").getByRole("button", { name: "Accept Refinement" }).first().click();
       await diffTab.first().waitFor({ state: "detached", timeout: 30_000 });
       await saveActiveEditor(page, "pricing.py");
       const after = await diskText(path, (text) => text !== before);
