@@ -112,11 +112,15 @@ export function pickUnits(units: Map<string, Unit>, count: number, targets: numb
     if (out.length >= count) break;
     const usable = unit.functions.filter((f) => unit.files.has(f.path));
     if (unit.files.size < 2 || usable.length === 0) continue;
-    const step = Math.max(1, usable.length / targets);
-    const picked = Array.from({ length: Math.min(targets, usable.length) }, (_, i) => usable[Math.floor(i * step)]);
-    out.push({ unit, targets: picked });
+    out.push({ unit, targets: spreadOver(usable, targets) });
   }
   return out;
+}
+
+/** At most `count` items, evenly spaced from the first: targets spread over a unit. */
+export function spreadOver<T>(items: T[], count: number): T[] {
+  const step = Math.max(1, items.length / count);
+  return Array.from({ length: Math.min(count, items.length) }, (_, i) => items[Math.floor(i * step)]);
 }
 
 const identifiers = (code: string) => new Set(code.match(/[A-Za-z_][A-Za-z0-9_]{2,}/g) ?? []);

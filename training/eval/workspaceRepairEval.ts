@@ -26,7 +26,7 @@ import { DEFAULT_MEMORY_SETTINGS, makeRecord, WorkspaceMemory, type MemoryRecord
 import { exactMatch } from "./bleu";
 import { bootstrapMean, formatEstimate, type Estimate } from "./bootstrap";
 import { pairedDifference } from "./compare";
-import { jsonl, median, timed } from "./workspaceEval";
+import { jsonl, median, spreadOver, timed } from "./workspaceEval";
 
 interface FunctionRow {
   id: string;
@@ -82,8 +82,7 @@ export function pickRepairUnits(units: Map<string, RepairUnit>, count: number, t
     if (out.length >= count) break;
     const paths = new Set(unit.functions.map((f) => f.path));
     if (paths.size < 2 || unit.targets.length === 0) continue;
-    const step = Math.max(1, unit.targets.length / targets);
-    out.push({ ...unit, targets: Array.from({ length: Math.min(targets, unit.targets.length) }, (_, i) => unit.targets[Math.floor(i * step)]) });
+    out.push({ ...unit, targets: spreadOver(unit.targets, targets) });
   }
   return out;
 }
